@@ -1,0 +1,74 @@
+# Medicen Portal — every developer and CI task. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help install run serve test lint format pytest migrate clean
+
+help:
+	@echo "make run     set up (.venv, migrate, seed) and start web + worker + beat on http://127.0.0.1:8000"
+	@echo "make test    lint, then the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
+	@echo "make serve   production mode: gunicorn + whitenoise, worker, beat (needs the production variables)"
+	@echo "make lint    ruff, formatting, migrations and translations checks"
+	@echo "make format  apply ruff's fixes and formatting"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_medicen
+
+# Development: DEBUG on unless set; SQLite and the embedded broker unless DATABASE_URL / REDIS_URL are set.
+run: export DEBUG ?= true
+run: migrate
+	$(MANAGE) seed_demo --if-empty
+	@echo
+	@echo "  Medicen Portal: http://127.0.0.1:8000   (admin: http://127.0.0.1:8000/admin/)   Ctrl-C stops everything."
+	@echo
+	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# Production: gunicorn + whitenoise, a worker and beat, against PostgreSQL and Redis.
+serve: install
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" -a -n "$$SECRET_KEY" -a -n "$$ALLOWED_HOSTS" || \
+		{ echo "make serve needs DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS (see README)"; exit 1; }
+	DEBUG=false $(MANAGE) check --deploy
+	DEBUG=false $(MANAGE) collectstatic --no-input --verbosity 0
+	DEBUG=false $(MANAGE) migrate --no-input
+	DEBUG=false $(MANAGE) seed_medicen
+	DEBUG=false PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.prod
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	@if command -v msgfmt >/dev/null; then \
+		for po in $$(find . -path ./.venv -prune -o -name django.po -print); do \
+			msgfmt --check-format -o /dev/null "$$po" || exit 1; \
+			test "$${po%.po}.mo" -nt "$$po" || { echo "$${po%.po}.mo is older than $$po: run make messages"; exit 1; }; \
+		done; \
+	fi
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	DEBUG=true $(MANAGE) makemessages -l fr --ignore=.venv --ignore=var --no-obsolete
+	DEBUG=true $(MANAGE) compilemessages --ignore=.venv
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf var/test .pytest_cache .ruff_cache

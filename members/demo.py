@@ -1,0 +1,175 @@
+"""Deterministic synthetic members for development and benchmarks (used by seed_demo)."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import unicodedata
+
+from django.utils.text import slugify
+from faker import Faker
+from stdnum import luhn
+
+from members.models import Organisation, Person
+
+BATCH = 5000
+
+# Weighted like a Paris-region health cluster: mostly companies, then research and care.
+CATEGORY_WEIGHTS = {
+    Organisation.Category.STARTUP: 34,
+    Organisation.Category.SME: 24,
+    Organisation.Category.MIDSIZE: 5,
+    Organisation.Category.LARGE: 8,
+    Organisation.Category.RESEARCH: 9,
+    Organisation.Category.UNIVERSITY: 4,
+    Organisation.Category.HOSPITAL: 8,
+    Organisation.Category.AUTHORITY: 2,
+    Organisation.Category.INVESTOR: 3,
+    Organisation.Category.OTHER: 3,
+}
+STATUS_WEIGHTS = {
+    Organisation.Status.ACTIVE: 82,
+    Organisation.Status.LAPSED: 8,
+    Organisation.Status.RESIGNED: 4,
+    Organisation.Status.PROSPECT: 6,
+}
+# Île-de-France départements, most members are there; a few come from elsewhere.
+DEPARTEMENTS = ["75"] * 8 + ["92"] * 4 + ["94"] * 3 + ["91"] * 3 + ["93", "78", "77", "95", "69", "13", "31", "67"]
+COMPANY_WORDS = [
+    "Bio",
+    "Medi",
+    "Cardio",
+    "Neuro",
+    "Onco",
+    "Gen",
+    "Immuno",
+    "Theranos",
+    "Vita",
+    "Derma",
+    "Ortho",
+    "Pharma",
+]
+COMPANY_SUFFIXES = [
+    "Diagnostics",
+    "Therapeutics",
+    "Imaging",
+    "Health",
+    "Robotics",
+    "Biotech",
+    "Medical",
+    "Devices",
+    "Data",
+]
+LEGAL_FORMS = ["SAS", "SA", "SARL", ""]
+RESEARCH = [
+    "Inserm U{n}",
+    "CNRS UMR {n}",
+    "CEA — Laboratoire {w}",
+    "Inria — équipe {w}",
+    "Institut Pasteur — unité {w}",
+]
+HOSPITALS = ["Hôpital {s} (AP-HP)", "Centre hospitalier de {c}", "GHU {s}", "Institut {s}", "Clinique {s}"]
+UNIVERSITIES = ["Université {c}", "Université Paris {n}", "École d'ingénieurs de {c}"]
+AUTHORITIES = ["Ville de {c}", "Communauté d'agglomération de {c}", "Département {n}"]
+INVESTORS = ["{w} Capital", "{w} Ventures", "{w} Partners"]
+OTHERS = ["Fondation {w}", "Association {w} Santé", "Collectif {w}"]
+SAINTS = ["Saint-Louis", "Saint-Antoine", "Pitié-Salpêtrière", "Necker", "Cochin", "Bichat", "Beaujon", "Henri-Mondor"]
+ROLES = ["Directeur général", "Directrice R&D", "Responsable innovation", "Chef de projet", "Responsable administratif"]
+
+
+def _siren(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        body = f"{rng.randrange(10_000_000, 99_999_999)}"
+        number = body + luhn.calc_check_digit(body)
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
+
+
+def _name(rng: random.Random, fake: Faker, category: str) -> str:
+    fill = {"n": rng.randrange(1, 1300), "w": fake.last_name(), "c": fake.city(), "s": rng.choice(SAINTS)}
+    if category in Organisation.COMPANY_CATEGORIES:
+        base = rng.choice(COMPANY_WORDS) + rng.choice(["", "x", "ia", "on", "is"]) + " " + rng.choice(COMPANY_SUFFIXES)
+        return f"{base} {rng.choice(LEGAL_FORMS)}".strip()
+    pattern = {
+        Organisation.Category.RESEARCH: RESEARCH,
+        Organisation.Category.HOSPITAL: HOSPITALS,
+        Organisation.Category.UNIVERSITY: UNIVERSITIES,
+        Organisation.Category.AUTHORITY: AUTHORITIES,
+        Organisation.Category.INVESTOR: INVESTORS,
+    }.get(category, OTHERS)
+    return rng.choice(pattern).format(**fill)
+
+
+def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[int]:
+    """Bulk-create `count` organisations with one to three contacts each; return their ids."""
+    taken_sirens = set(Organisation.objects.exclude(siren="").values_list("siren", flat=True))
+    taken_slugs = set(Organisation.objects.values_list("slug", flat=True))
+    categories, category_weights = zip(*CATEGORY_WEIGHTS.items(), strict=True)
+    statuses, status_weights = zip(*STATUS_WEIGHTS.items(), strict=True)
+    organisations: list[Organisation] = []
+    for _ in range(count):
+        category = rng.choices(categories, category_weights)[0]
+        name = _name(rng, fake, category)
+        slug = base = slugify(name)[:240] or "organisation"
+        suffix = 1
+        while slug in taken_slugs:
+            suffix += 1
+            slug = f"{base}-{suffix}"
+        taken_slugs.add(slug)
+        status = rng.choices(statuses, status_weights)[0]
+        since = (
+            None
+            if status == Organisation.Status.PROSPECT
+            else datetime.date(rng.randrange(2005, 2027), rng.randrange(1, 13), 1)
+        )
+        organisations.append(
+            Organisation(
+                name=name,
+                slug=slug,
+                category=category,
+                siren=_siren(rng, taken_sirens),
+                address=f"{rng.randrange(1, 200)} {fake.street_name()}",
+                postcode=f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
+                city=fake.city(),
+                website=f"https://www.{slug[:50]}.example",
+                status=status,
+                member_since=since,
+            )
+        )
+    created = Organisation.objects.bulk_create(organisations, batch_size=BATCH)
+    people: list[Person] = []
+    for organisation in created:
+        domain = f"{organisation.slug[:40]}.example"
+        for _ in range(rng.randrange(1, 4)):
+            first, last = fake.first_name(), fake.last_name()
+            people.append(
+                Person(
+                    civility=rng.choice([Person.Civility.MR, Person.Civility.MRS, Person.Civility.DR]),
+                    first_name=first,
+                    last_name=last,
+                    position=rng.choice(ROLES),
+                    email=f"{_ascii(first)}.{_ascii(last)}@{domain}",
+                    organisation=organisation,
+                )
+            )
+    Person.objects.bulk_create(people, batch_size=BATCH)
+    return [organisation.pk for organisation in created]
+
+
+def demo_login(*, email: str, password: str, person: Person, staff: bool = False) -> None:
+    """Create or reset a demo login and attach it to `person`."""
+    from members.models import User
+
+    user, _ = User.objects.get_or_create(email=email)
+    user.first_name, user.last_name = person.first_name, person.last_name
+    user.is_staff = user.is_superuser = staff
+    user.set_password(password)
+    user.save()
+    Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)
+    person.user = user
+    person.save(update_fields=["user"])

@@ -1,0 +1,41 @@
+import factory
+from stdnum import luhn
+
+from members.models import Organisation, Person, User
+
+
+def _siren(n: int) -> str:
+    body = f"{10_000_000 + n:08d}"
+    return body + luhn.calc_check_digit(body)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"organisation-{n}")
+    category = Organisation.Category.STARTUP
+    siren = factory.Sequence(_siren)
+    postcode = "75013"
+    city = "Paris"
+    status = Organisation.Status.ACTIVE
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    organisation = factory.SubFactory(OrganisationFactory)

@@ -1,0 +1,74 @@
+import random
+import secrets
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from faker import Faker
+
+from das.models import Mandate
+from das.services import governance_load
+from members.demo import demo_login, seed_organisations
+from members.models import Organisation, Person
+from projects.demo import seed_projects
+
+DEMO_LOGINS = {
+    "staff": "staff@medicen.example",
+    "contact": "contact@medicen.example",
+    "kol": "kol@medicen.example",
+}
+
+
+class Command(BaseCommand):
+    help = "Create deterministic synthetic members and projects, and the three demo logins."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--members", type=int, default=440, help="organisations to create (default 440)")
+        parser.add_argument("--projects", type=int, default=335, help="projects to create (default 335)")
+        parser.add_argument("--seed", type=int, default=2019, help="random seed: same seed, same data")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="create data only if there is no organisation yet (logins always)"
+        )
+
+    def handle(self, *args, members: int, projects: int, seed: int, if_empty: bool, **options) -> None:
+        if members < 1 or projects < 0:
+            raise CommandError("--members must be at least 1 and --projects at least 0.")
+        governance_load()
+        if if_empty and Organisation.objects.exists():
+            self.stdout.write("The database already has organisations: no demo data added.")
+        else:
+            started = time.perf_counter()
+            rng = random.Random(seed)
+            fake = Faker("fr_FR")
+            fake.seed_instance(seed)
+            with transaction.atomic():
+                organisation_ids = seed_organisations(rng=rng, fake=fake, count=members)
+                seed_projects(rng=rng, count=projects, organisation_ids=organisation_ids)
+            self.stdout.write(
+                f"Created {members} organisations and {projects} projects in {time.perf_counter() - started:.1f} s."
+            )
+        self._logins()
+
+    def _logins(self) -> None:
+        password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+        staff_person, _ = Person.objects.get_or_create(
+            first_name="Camille",
+            last_name="Martin",
+            defaults={"position": "Chargée de mission", "affiliation": "Medicen"},
+        )
+        contact_person = (
+            Person.objects.filter(organisation__status=Organisation.Status.ACTIVE, organisation__category="startup")
+            .order_by("pk")
+            .first()
+        )
+        kol_person = Mandate.objects.current().filter(role=Mandate.Role.PRESIDENT).order_by("area__position").first()
+        if contact_person is None or kol_person is None:
+            raise CommandError("No active startup contact or no governance to attach the demo logins to.")
+        demo_login(email=DEMO_LOGINS["staff"], password=password, person=staff_person, staff=True)
+        demo_login(email=DEMO_LOGINS["contact"], password=password, person=contact_person)
+        demo_login(email=DEMO_LOGINS["kol"], password=password, person=kol_person.person)
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password})"))
+        self.stdout.write(f"  staff           {DEMO_LOGINS['staff']}  (admin at /admin/)")
+        self.stdout.write(f"  member contact  {DEMO_LOGINS['contact']}  ({contact_person.organisation})")
+        self.stdout.write(f"  KOL             {DEMO_LOGINS['kol']}  ({kol_person.person}, {kol_person.area})")
