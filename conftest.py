@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -34,25 +39,100 @@ def _database_url_for_subprocess() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives.
+
+    `fail_next(n, reply)` makes it answer the next n messages with an error reply such as
+    "451 4.3.0 Try again later" (transient) or "550 5.1.1 No such user" (permanent).
+    """
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self._failures: list[str] = []
+        self._lock = threading.Lock()
+        with socket.socket() as probe:  # aiosmtpd cannot start on port 0: pick a free port first
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
+        with self._lock:
+            if self._failures:
+                return self._failures.pop(0)
+            message = message_from_bytes(envelope.content, policy=email_policy.default)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            self.messages.append(message)
+        return "250 OK"
+
+    def fail_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        with self._lock:
+            self._failures.extend([reply] * count)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
-    """A real `celery worker` process on the configured broker, reading the test database."""
-    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "CELERY_TASK_ALWAYS_EAGER": "false"}
-    log = open(Path(os.environ["VAR_DIR"]) / "worker.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "medicen_portal", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+def smtp_sink(settings) -> Iterator[SmtpSink]:
+    """A running SMTP sink; this process and any worker started by the test send to it."""
+    sink = SmtpSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     try:
-        yield process
+        yield sink
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        sink.stop()
+
+
+@pytest.fixture
+def start_celery_worker(request, transactional_db) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real `celery worker` processes on the configured broker, reading the test database.
+
+    If the test also uses `smtp_sink`, the workers send their e-mail to it.
+    Every worker still running at the end of the test is stopped.
+    """
+    processes: list[tuple[subprocess.Popen, object]] = []
+    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "CELERY_TASK_ALWAYS_EAGER": "false"}
+    if "smtp_sink" in request.fixturenames:
+        env["EMAIL_URL"] = request.getfixturevalue("smtp_sink").url
+
+    def start(*, concurrency: int = 1, pool: str = "solo", name: str = "worker") -> subprocess.Popen:
+        log = open(Path(os.environ["VAR_DIR"]) / f"{name}.log", "w")  # noqa: SIM115 - closed at teardown
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "medicen_portal", "worker", f"--pool={pool}",
+             f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        processes.append((process, log))
+        return process
+
+    try:
+        yield start
+    finally:
+        for process, log in processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            log.close()
+
+
+@pytest.fixture
+def celery_worker_process(start_celery_worker) -> subprocess.Popen:
+    """One real worker process (solo pool)."""
+    return start_celery_worker()
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):

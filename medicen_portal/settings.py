@@ -65,7 +65,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "medicen_portal.urls"
 WSGI_APPLICATION = "medicen_portal.wsgi.application"
 AUTH_USER_MODEL = "members.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [

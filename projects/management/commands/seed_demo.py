@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from faker import Faker
 
+from das.demo import seed_das_demo
 from das.models import Mandate
 from das.services import governance_load
 from members.demo import demo_login, seed_organisations
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 organisation_ids = seed_organisations(rng=rng, fake=fake, count=members)
                 seed_projects(rng=rng, count=projects, organisation_ids=organisation_ids)
+                seed_das_demo(rng=rng, fake=fake)
             self.stdout.write(
                 f"Created {members} organisations and {projects} projects in {time.perf_counter() - started:.1f} s."
             )
