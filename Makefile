@@ -6,13 +6,13 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test lint format pytest migrate clean
+.PHONY: help install run serve test lint audit format messages pytest migrate clean
 
 help:
 	@echo "make run     set up (.venv, migrate, seed) and start web + worker + beat on http://127.0.0.1:8000"
 	@echo "make test    lint, then the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "make serve   production mode: gunicorn + whitenoise, worker, beat (needs the production variables)"
-	@echo "make lint    ruff, formatting, migrations and translations checks"
+	@echo "make lint    ruff, formatting, migrations, translations, bandit and pip-audit"
 	@echo "make format  apply ruff's fixes and formatting"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -50,6 +50,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	$(MAKE) --no-print-directory audit
 	@# Each compiled catalogue (committed, so `make run` needs no gettext) must match its .po.
 	@if command -v msgfmt >/dev/null; then \
 		for po in $$(find . -path ./.venv -prune -o -name django.po -print); do \
@@ -59,6 +60,16 @@ lint: install
 				var/check.mo "$${po%.po}.mo" || exit 1; \
 		done; \
 	fi
+
+# Security: bandit (every finding reviewed: fixed, or marked `# nosec <id> - reason`) and
+# pip-audit (fails on a known vulnerability; says so when its database is unreachable).
+audit: install
+	$(BIN)/bandit -q -c pyproject.toml -r medicen_portal members das projects
+	@mkdir -p var; $(BIN)/pip-audit --skip-editable --progress-spinner off > var/pip-audit.txt 2>&1; \
+		status=$$?; grep -v "could not be audited" var/pip-audit.txt | grep -v "^[- ]*$$" | grep -v "Skip Reason"; \
+		skipped=$$(grep -c "could not be audited" var/pip-audit.txt); \
+		if [ "$$skipped" -gt 0 ]; then echo "pip-audit: WARNING $$skipped packages could not be checked: the vulnerability database (PyPI JSON API) is unreachable from here"; fi; \
+		exit $$status
 
 format: install
 	$(BIN)/ruff check --fix .

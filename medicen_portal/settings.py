@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -27,14 +28,14 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (set DEBUG=true for development).")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 DEMO_PASSWORD = env_str("DEMO_PASSWORD")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "medicen_portal.apps.PortalAdminConfig",  # django.contrib.admin with the portal's admin site (2FA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "bootstrap",  # Bootstrap 5 CSS/JS as static files (django-bootstrap-static), no CDN
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "auditlog",
     "members",
     "das",
     "projects",
@@ -58,8 +63,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+
+AUTHENTICATION_BACKENDS = [
+    "medicen_portal.security.RequestAxesBackend",  # login throttling first, as django-axes requires
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "medicen_portal.urls"
@@ -197,7 +211,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Security: production tightens these through variables, not a separate file ------
 # HTTPS=true when the portal is served over TLS (behind a proxy that sets
-# X-Forwarded-Proto): it turns on the redirect, HSTS and secure cookies together.
+# X-Forwarded-Proto): it turns on the redirect, HSTS, secure cookies and the admin's
+# second factor together.
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
@@ -209,7 +224,54 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp): no inline script or style, no
+# third-party origin. JavaScript and CSS live in static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Second factor (TOTP, django-otp) for the admin: staff can always enrol a device at
+# /accounts/two-factor/; with ADMIN_REQUIRE_2FA (on by default in production) the admin
+# refuses staff who have not verified one.
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", HTTPS)
+OTP_TOTP_ISSUER = "Medicen Portal"
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
+# one client address, that pair is refused for AXES_COOLOFF_MINUTES. The client address is
+# REMOTE_ADDR, or with TRUSTED_PROXIES=N the N-th address from the right of
+# X-Forwarded-For, so a forged header neither bypasses the lock nor locks out others.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the login forms post the e-mail address as "username"
+AXES_CLIENT_IP_CALLABLE = "medicen_portal.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "medicen_portal.security.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Audit trail (django-auditlog) of changes to the records staff look after; see the admin.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "members.Organisation",
+    "members.Person",
+    "das.StrategicArea",
+    "das.Mandate",
+    "projects.Project",
+)
 
 LOGGING = {
     "version": 1,
