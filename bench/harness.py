@@ -7,6 +7,7 @@ machine's own services are never touched. Everything started here is stopped by
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -235,10 +236,8 @@ class Stack:
         for service in ("smtp", "redis"):
             if hasattr(self, service):
                 getattr(self, service).stop()
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):
             self.pg.stop("immediate")
-        except (subprocess.CalledProcessError, FileNotFoundError):
-            pass
 
     def __enter__(self) -> Stack:
         return self
