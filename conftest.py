@@ -39,6 +39,13 @@ def _database_url_for_subprocess() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def free_port_for_tests() -> int:
+    """A local TCP port nothing listens on (for servers started by tests, or a dead broker)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives.
 
@@ -52,9 +59,7 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self._failures: list[str] = []
         self._lock = threading.Lock()
-        with socket.socket() as probe:  # aiosmtpd cannot start on port 0: pick a free port first
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port_for_tests()  # aiosmtpd cannot start on port 0
         self.url = f"smtp://127.0.0.1:{self.port}"
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
