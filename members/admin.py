@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from members import services
 from members.forms import ExportForm, ImportForm, OrganisationAdminForm
 from members.imports import members_export, members_import
-from members.models import FeeRate, MembershipYear, Organisation, Person, User, organisation_name_key
+from members.models import FeeRate, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
 from members.tasks import send_renewal_reminder
 
@@ -144,11 +144,10 @@ class OrganisationAdmin(admin.ModelAdmin):
             if len(digits) == 9:
                 return queryset.filter(siren=digits), False
             return queryset.filter(siren__startswith=digits), False
-        match = Q(city__icontains=term)
-        key = organisation_name_key(term)
-        if key:
-            match |= Q(name_key__contains=key)
-        return queryset.filter(match), False
+        key = search_term_key(term)
+        if not key:
+            return queryset.none(), False
+        return queryset.filter(search_key__contains=key), False
 
     # --- import / export ---------------------------------------------------------------------
     def get_urls(self):

@@ -12,7 +12,14 @@ from django.utils.text import slugify
 from faker import Faker
 from stdnum import luhn
 
-from members.models import FeeRate, MembershipYear, Organisation, Person, organisation_name_key
+from members.models import (
+    FeeRate,
+    MembershipYear,
+    Organisation,
+    Person,
+    organisation_name_key,
+    organisation_search_key,
+)
 
 BATCH = 5000
 
@@ -183,6 +190,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
             slug = f"{base}-{suffix}"
         taken_slugs.add(slug)
         status = rng.choices(statuses, status_weights)[0]
+        city = fake.city()
         since = (
             None
             if status == Organisation.Status.PROSPECT
@@ -196,7 +204,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 siren=_siren(rng, taken_sirens),
                 address=f"{rng.randrange(1, 200)} {fake.street_name()}",
                 postcode=f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
-                city=fake.city(),
+                city=city,
                 website=f"https://www.{slug[:50]}.example",
                 status=status,
                 member_since=since,
@@ -205,6 +213,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 directory_opt_in=rng.random() < 0.85,
                 # bulk_create does not call save(): derive the normalised name here.
                 name_key=organisation_name_key(name),
+                search_key=organisation_search_key(name, city),
             )
         )
     created = Organisation.objects.bulk_create(organisations, batch_size=BATCH)

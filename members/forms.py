@@ -38,9 +38,7 @@ PAGE_SIZES = (12, 24, 48, 96)
 
 class DirectoryFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    das = forms.ModelChoiceField(
-        label=_("Strategic area"), queryset=None, required=False, to_field_name="code", empty_label=_("All areas")
-    )
+    das = forms.ChoiceField(label=_("Strategic area"), required=False)
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Organisation.Category.choices]
     )
@@ -51,7 +49,8 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["das"].queryset = _strategic_areas()
+        # One query for both validating and rendering the choices.
+        self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in _strategic_areas()]
         self.fields["departement"].widget = forms.Select(choices=DEPARTEMENT_CHOICES)
 
     def clean_departement(self) -> str:
@@ -66,7 +65,7 @@ class DirectoryFilterForm(forms.Form):
         data = self.cleaned_data
         return {
             "q": data["q"],
-            "das": data["das"].code if data["das"] else "",
+            "das": data["das"],
             "category": data["category"],
             "departement": data["departement"],
         }
@@ -120,7 +119,23 @@ class OrganisationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = "__all__"
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "siren",
+            "headcount",
+            "status",
+            "member_since",
+            "address",
+            "postcode",
+            "city",
+            "description",
+            "website",
+            "das_interests",
+            "logo",
+            "directory_opt_in",
+        ]
 
     def clean(self):
         data = super().clean()

@@ -166,6 +166,8 @@ def members_import(*, content: bytes, dry_run: bool = False) -> ImportReport:
         )
         for invalid in result.invalid_rows:
             for name, messages in invalid.error_dict.items():
+                if name == "slug" and "name" in invalid.error_dict:
+                    continue  # the slug is made from the name: its error is the name's
                 column = "" if name == NON_FIELD_ERRORS else column_of.get(name, name)
                 for message in messages:
                     report.errors.append(

@@ -90,6 +90,17 @@ def organisation_name_key(name: str) -> str:
     return "".join(words)
 
 
+def search_term_key(text: str) -> str:
+    """A search term normalised like the search key: no accents, case, punctuation or spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "", ascii_text)
+
+
+def organisation_search_key(name: str, city: str) -> str:
+    # "|" never occurs in a term's key, so a match cannot straddle the name and the city.
+    return f"{search_term_key(name)}|{search_term_key(city)}"
+
+
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 
@@ -177,6 +188,8 @@ class Organisation(models.Model):
         "das.StrategicArea", verbose_name=_("strategic areas (DAS)"), blank=True, related_name="organisations"
     )
     name_key = models.CharField(_("normalised name"), max_length=255, editable=False, default="", db_index=True)
+    # Normalised name and city, for "contains" searches that ignore accents, case and punctuation.
+    search_key = models.CharField(_("search key"), max_length=400, editable=False, default="")
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -203,8 +216,10 @@ class Organisation(models.Model):
     def save(self, *args, **kwargs) -> None:
         # Derived, never edited: kept in step with the name on every save.
         self.name_key = organisation_name_key(self.name)
-        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        self.search_key = organisation_search_key(self.name, self.city)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "city"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name_key", "search_key"}
         super().save(*args, **kwargs)
 
     @property
@@ -316,7 +331,7 @@ class FeeRate(models.Model):
 
     def __str__(self) -> str:
         upper = self.headcount_max if self.headcount_max is not None else "∞"
-        return f"{self.get_category_display()} {self.headcount_min}–{upper}: {self.amount} €"
+        return f"{self.get_category_display()} {self.headcount_min}-{upper}: {self.amount} €"
 
 
 class MembershipYearQuerySet(models.QuerySet):

@@ -256,6 +256,8 @@ class OrganisationResource(resources.ModelResource):
                         "known": ", ".join(widget.model.objects.order_by("code").values_list("code", flat=True)),
                     }
                 ]
+        if not instance.status:
+            instance.status = Organisation.Status.PROSPECT
         if not instance.slug and instance.name:
             instance.slug = self._unique_slug(instance.name)
         if errors:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from members.models import FeeRate, Organisation, organisation_name_key
+from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 MIX_CACHE_KEY = "members:membership-mix"
@@ -75,13 +75,9 @@ def directory_organisations(
         .prefetch_related("das_interests")
         .order_by("name", "pk")
     )
-    q = q.strip()
-    if q:
-        key = organisation_name_key(q)
-        match = Q(city__icontains=q)
-        if key:
-            match |= Q(name_key__contains=key)
-        organisations = organisations.filter(match)
+    key = search_term_key(q)
+    if key:
+        organisations = organisations.filter(search_key__contains=key)
     if das:
         organisations = organisations.filter(das_interests__code=das)
     if category in Organisation.Category.values:

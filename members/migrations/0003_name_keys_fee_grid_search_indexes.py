@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.db import migrations
 
 TRIGRAM_INDEXES = {
-    "organisation_name_key_trgm": "members_organisation USING gin (name_key gin_trgm_ops)",
-    "organisation_city_trgm": "members_organisation USING gin (UPPER(city::text) gin_trgm_ops)",
+    "organisation_search_key_trgm": "members_organisation USING gin (search_key gin_trgm_ops)",
     "person_email_trgm": "members_person USING gin (UPPER(email::text) gin_trgm_ops)",
 }
 
@@ -33,17 +32,18 @@ DEFAULT_FEE_GRID = [
 
 
 def fill_name_keys(apps, schema_editor):
-    from members.models import organisation_name_key
+    from members.models import organisation_name_key, organisation_search_key
 
     Organisation = apps.get_model("members", "Organisation")
     batch = []
-    for organisation in Organisation.objects.only("pk", "name").iterator(chunk_size=2000):
+    for organisation in Organisation.objects.only("pk", "name", "city").iterator(chunk_size=2000):
         organisation.name_key = organisation_name_key(organisation.name)
+        organisation.search_key = organisation_search_key(organisation.name, organisation.city)
         batch.append(organisation)
         if len(batch) == 2000:
-            Organisation.objects.bulk_update(batch, ["name_key"])
+            Organisation.objects.bulk_update(batch, ["name_key", "search_key"])
             batch = []
-    Organisation.objects.bulk_update(batch, ["name_key"])
+    Organisation.objects.bulk_update(batch, ["name_key", "search_key"])
 
 
 def load_fee_grid(apps, schema_editor):
