@@ -36,7 +36,7 @@ def invited(mailoutbox, django_capture_on_commit_callbacks):
 
 
 def test_staff_invite_a_contact_who_receives_a_set_password_link(invited):
-    person, token, message = invited
+    person, _token, message = invited
 
     assert message.to == ["claire.dubois@biosense.example"]
     person.refresh_from_db()
@@ -50,9 +50,7 @@ def test_the_link_sets_the_password_logs_in_and_works_once(invited):
     client = Client()
 
     assert client.get(f"/members/invitation/{token}/").status_code == 200
-    response = client.post(
-        f"/members/invitation/{token}/", {"new_password1": PASSWORD, "new_password2": PASSWORD}
-    )
+    response = client.post(f"/members/invitation/{token}/", {"new_password1": PASSWORD, "new_password2": PASSWORD})
 
     assert response.status_code == 302
     assert response["Location"] == "/members/biosense/membership/"
