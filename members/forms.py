@@ -52,6 +52,7 @@ class DirectoryFilterForm(forms.Form):
         # One query for both validating and rendering the choices.
         self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in _strategic_areas()]
         self.fields["departement"].widget = forms.Select(choices=DEPARTEMENT_CHOICES)
+        self.fields["departement"].choices = DEPARTEMENT_CHOICES  # read by the template
 
     def clean_departement(self) -> str:
         value = self.cleaned_data["departement"].strip().upper()

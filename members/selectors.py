@@ -88,7 +88,8 @@ def directory_organisations(
 
 
 def membership_mix() -> dict[str, int]:
-    """Active members by side of the "triple helix": industry, research and clinical, public bodies, others.
+    """Active members by side of the "triple helix": industry, research and clinical, public bodies, others;
+    and how many are listed in the directory.
 
     One aggregate query, cached for a few minutes: the mix moves by a member or two a week.
     """
@@ -99,6 +100,7 @@ def membership_mix() -> dict[str, int]:
             industry=Count("pk", filter=Q(category__in=Organisation.COMPANY_CATEGORIES)),
             research_clinical=Count("pk", filter=Q(category__in=Organisation.RESEARCH_CLINICAL_CATEGORIES)),
             public_bodies=Count("pk", filter=Q(category=Organisation.Category.AUTHORITY)),
+            listed=Count("pk", filter=Q(directory_opt_in=True)),
         )
         mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
         cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)

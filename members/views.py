@@ -27,14 +27,17 @@ from members.selectors import directory_organisations, membership_mix
 def directory(request: HttpRequest) -> HttpResponse:
     """The public member directory: listed members, searchable and filtered, with the membership mix."""
     form = DirectoryFilterForm(request.GET or None)
-    organisations = directory_organisations(**form.filters())
-    page = Paginator(organisations, form.page_size()).get_page(request.GET.get("page"))
+    filters = form.filters()
+    mix = membership_mix()
+    paginator = Paginator(directory_organisations(**filters), form.page_size())
+    if not any(filters.values()):
+        # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
+        paginator.count = mix["listed"]
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request,
-        "members/directory.html",
-        {"form": form, "page": page, "mix": membership_mix(), "query": query.urlencode()},
+        request, "members/directory.html", {"form": form, "page": page, "mix": mix, "query": query.urlencode()}
     )
 
 

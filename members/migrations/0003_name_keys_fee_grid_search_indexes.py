@@ -1,6 +1,6 @@
 """Fill the normalised names, load the default fee grid, and add trigram search indexes.
 
-The trigram (pg_trgm) GIN indexes make the admin's and the directory's "contains" searches
+The trigram (pg_trgm) GIN indexes, and the pattern indexes for prefixes, make the admin's and the directory's "contains" searches
 use an index at 100,000 organisations. They exist only on PostgreSQL; on SQLite the
 searches work the same without them.
 """
@@ -12,6 +12,9 @@ from django.db import migrations
 TRIGRAM_INDEXES = {
     "organisation_search_key_trgm": "members_organisation USING gin (search_key gin_trgm_ops)",
     "person_email_trgm": "members_person USING gin (UPPER(email::text) gin_trgm_ops)",
+    # Prefix searches (LIKE 'x%'): the database's collation is not C, so a plain b-tree cannot serve them.
+    "organisation_siren_prefix": "members_organisation (siren varchar_pattern_ops)",
+    "organisation_postcode_prefix": "members_organisation (postcode varchar_pattern_ops)",
 }
 
 # Yearly fees (€ excl. VAT) of a Paris-region health cluster; staff edit them in the admin.

@@ -9,11 +9,11 @@ from members.models import FeeRate, Organisation
 from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
 
 DAS = [
-    ("diagnostic-biologique", "Diagnostic biologique", "Biological diagnostics"),
-    ("imagerie", "Imagerie", "Imaging"),
+    ("biological-diagnostics", "Diagnostic biologique", "Biological diagnostics"),
+    ("imaging", "Imagerie", "Imaging"),
     ("biotherapies-molecules", "Biothérapies et molécules", "Biotherapies and molecules"),
-    ("sante-numerique", "Santé numérique", "Digital health"),
-    ("technotherapies", "Technothérapies", "Techno-therapies"),
+    ("digital-health", "Santé numérique", "Digital health"),
+    ("techno-therapies", "Technothérapies", "Techno-therapies"),
 ]
 
 

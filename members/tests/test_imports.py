@@ -19,7 +19,7 @@ HEADER = (
 )
 GOOD_ROWS = [
     "552100554;Hôpital Saint-Louis (AP-HP);hospital;active;01/03/2012;;1 avenue Claude-Vellefaux;75010;Paris;"
-    "https://hopital-saintlouis.aphp.fr;imagerie|diagnostic-biologique;oui;Hôpital universitaire",
+    "https://hopital-saintlouis.aphp.fr;imaging|biological-diagnostics;oui;Hôpital universitaire",
     "732829320;Théra Biotech SAS;Startup;active;15/09/2021;12;12 rue de l'Église;94000;Créteil;;"
     "biotherapies-molecules;non;Thérapies géniques",
 ]
@@ -38,7 +38,7 @@ def test_a_utf8_csv_with_bom_and_semicolons_is_imported(areas):
     assert hospital.name == "Hôpital Saint-Louis (AP-HP)"
     assert hospital.member_since == datetime.date(2012, 3, 1)
     assert hospital.directory_opt_in is True
-    assert sorted(hospital.das_interests.values_list("code", flat=True)) == ["diagnostic-biologique", "imagerie"]
+    assert sorted(hospital.das_interests.values_list("code", flat=True)) == ["biological-diagnostics", "imaging"]
     startup = Organisation.objects.get(siren="732829320")
     assert (startup.category, startup.headcount, startup.city) == ("startup", 12, "Créteil")
 
@@ -57,7 +57,7 @@ def test_an_xlsx_file_is_imported_with_real_dates_and_numbers(areas):
     sheet.append(HEADER.split(";"))
     sheet.append(
         [552100554, "Hôpital Saint-Louis (AP-HP)", "hospital", "active", datetime.datetime(2012, 3, 1), None, "",
-         7501, "Paris", "", "imagerie", "oui", ""]
+         7501, "Paris", "", "imaging", "oui", ""]
     )  # fmt: skip
     buffer = io.BytesIO()
     workbook.save(buffer)

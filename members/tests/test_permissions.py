@@ -20,7 +20,7 @@ def test_a_primary_contact_edits_their_organisations_public_profile(three_users,
         {
             "description": "Diagnostic rapide au lit du patient.",
             "website": "https://biosense.example",
-            "das_interests": [areas["diagnostic-biologique"].pk, areas["sante-numerique"].pk],
+            "das_interests": [areas["biological-diagnostics"].pk, areas["digital-health"].pk],
             "directory_opt_in": "on",
         },
     )
@@ -30,8 +30,8 @@ def test_a_primary_contact_edits_their_organisations_public_profile(three_users,
     assert organisation.description == "Diagnostic rapide au lit du patient."
     assert organisation.website == "https://biosense.example"
     assert sorted(organisation.das_interests.values_list("code", flat=True)) == [
-        "diagnostic-biologique",
-        "sante-numerique",
+        "biological-diagnostics",
+        "digital-health",
     ]
 
 
