@@ -63,6 +63,10 @@ def create_trigram_indexes(apps, schema_editor):
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, definition in TRIGRAM_INDEXES.items():
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+    # With the default sample, PostgreSQL guesses that LIKE '%term%' matches ~1% of rows and walks the
+    # name index filtering row by row (80-160 ms at 100,000 rows); a finer sample makes it estimate the
+    # few hundred real matches and use the trigram index (~1 ms).
+    schema_editor.execute("ALTER TABLE members_organisation ALTER COLUMN search_key SET STATISTICS 1000")
 
 
 def drop_trigram_indexes(apps, schema_editor):

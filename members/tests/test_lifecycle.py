@@ -172,3 +172,38 @@ def test_the_fee_follows_the_grid_by_category_and_headcount(fee_grid):
     assert services.membership_year_open(organisation=small, year=2027).fee == Decimal("600.00")
     assert services.membership_year_open(organisation=grown, year=2027).fee == Decimal("900.00")
     assert services.membership_year_open(organisation=hospital, year=2027).fee == Decimal("3000.00")
+
+
+def test_staff_change_a_status_in_the_admin_only_along_the_workflow(member):
+    from django.test import Client
+
+    from members.tests.factories import UserFactory
+
+    membership = year_of(member, 2026)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/admin/members/membershipyear/{membership.pk}/change/"
+    data = {
+        "organisation": member.pk,
+        "year": 2026,
+        "fee": "2500.00",
+        "invoice_reference": "",
+        "paid_on": "01/02/2026",
+        "resigned_on": "",
+        "resignation_reason": "",
+    }
+
+    refused = client.post(url, {**data, "status": Status.PENDING})
+    assert refused.status_code == 200
+    assert year_of(member, 2026).status == Status.ACTIVE
+
+    no_reason = client.post(url, {**data, "status": Status.RESIGNED, "resigned_on": "15/06/2026"})
+    assert no_reason.status_code == 200
+
+    done = client.post(
+        url, {**data, "status": Status.RESIGNED, "resigned_on": "15/06/2026", "resignation_reason": "Rachat"}
+    )
+    assert done.status_code == 302
+    membership = year_of(member, 2026)
+    assert (membership.status, membership.resigned_on) == (Status.RESIGNED, datetime.date(2026, 6, 15))
+    assert Organisation.objects.get(pk=member.pk).status == Organisation.Status.RESIGNED
