@@ -71,6 +71,14 @@ class DirectoryFilterForm(forms.Form):
             "departement": data["departement"],
         }
 
+    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """(value, label, selected) of each select, built once here rather than in template loops."""
+        result = {}
+        for name in ("das", "category", "departement", "per_page"):
+            current = str(self[name].value() or "")
+            result[name] = [(str(value), label, str(value) == current) for value, label in self.fields[name].choices]
+        return result
+
     def page_size(self) -> int:
         return (self.is_valid() and self.cleaned_data.get("per_page")) or 24
 

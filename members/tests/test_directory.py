@@ -70,6 +70,7 @@ def test_filters_by_das_category_and_departement(areas):
     by_departement = Client().get("/members/", {"departement": "92"}).content.decode()
 
     assert "Imaging Co" in by_das and "Digital Co" not in by_das
+    assert '<option value="imaging" selected>' in by_das
     assert "Digital Co" in by_category and "Imaging Co" not in by_category
     assert "Imaging Co" in by_departement and "Digital Co" not in by_departement
 
