@@ -36,9 +36,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "members/directory.html", {"form": form, "page": page, "mix": mix, "query": query.urlencode()}
-    )
+    context = {"form": form, "options": form.options(), "page": page, "mix": mix, "query": query.urlencode()}
+    return render(request, "members/directory.html", context)
 
 
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
