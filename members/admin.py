@@ -322,10 +322,22 @@ class MembershipYearAdmin(admin.ModelAdmin):
     list_display = ["organisation", "year", "fee", "status", "paid_on", "invoice_reference", "reminder_status"]
     list_filter = ["status", "reminder_status", "year"]
     search_fields = ["organisation__name", "invoice_reference"]
+    search_help_text = _("Organisation name or city, or an invoice reference.")
     autocomplete_fields = ["organisation"]
     list_select_related = ["organisation"]
     readonly_fields = ["reminder_status", "reminder_sent_at", "reminder_attempts", "reminder_error"]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # The organisation's normalised search key (trigram-indexed), not an unindexed join on its name.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(invoice_reference__iexact=term)
+        key = search_term_key(term)
+        if key:
+            match |= Q(organisation__search_key__contains=key)
+        return queryset.filter(match), False
 
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:

@@ -50,3 +50,25 @@ def test_staff_are_warned_of_a_probable_duplicate_before_creating_it(areas):
     confirmed = client.post("/admin/members/organisation/add/", {**data, "confirm_not_duplicate": "on"})
     assert confirmed.status_code == 302
     assert Organisation.objects.count() == 2
+
+
+def test_the_admin_pages_of_an_organisation_render_with_contacts_and_years(areas):
+    from members.tests.factories import MembershipYearFactory, PersonFactory
+
+    organisation = OrganisationFactory(name="BioSense")
+    PersonFactory(organisation=organisation, last_name="Dubois", is_billing_contact=True)
+    MembershipYearFactory(organisation=organisation, year=2026)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    change = client.get(f"/admin/members/organisation/{organisation.pk}/change/")
+    add = client.get("/admin/members/organisation/add/")
+
+    assert change.status_code == 200 and "Dubois" in change.content.decode()
+    assert "confirm_not_duplicate" not in change.content.decode()
+    assert add.status_code == 200 and "confirm_not_duplicate" in add.content.decode()
+    for url in ("/admin/members/membershipyear/", "/admin/members/feerate/", "/admin/members/person/",
+                "/admin/members/organisation/import/", "/admin/members/organisation/export/"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    export = client.get("/admin/members/organisation/export/", {"file_format": "xlsx"})
+    assert export["Content-Disposition"].endswith('.xlsx"')

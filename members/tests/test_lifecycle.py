@@ -207,3 +207,19 @@ def test_staff_change_a_status_in_the_admin_only_along_the_workflow(member):
     membership = year_of(member, 2026)
     assert (membership.status, membership.resigned_on) == (Status.RESIGNED, datetime.date(2026, 6, 15))
     assert Organisation.objects.get(pk=member.pk).status == Organisation.Status.RESIGNED
+
+
+def test_staff_find_membership_years_by_organisation_or_invoice(member):
+    from django.test import Client
+
+    from members.tests.factories import UserFactory
+
+    MembershipYear.objects.filter(organisation=member).update(invoice_reference="F2026-0042")
+    other = MembershipYearFactory(year=2026, organisation=OrganisationFactory(name="Autre"))
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    for term in ("cardio lab", "f2026-0042"):
+        response = client.get("/admin/members/membershipyear/", {"q": term})
+        assert [row.pk for row in response.context["cl"].result_list] == [year_of(member, 2026).pk]
+    assert other.pk not in [row.pk for row in response.context["cl"].result_list]
