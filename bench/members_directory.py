@@ -238,20 +238,26 @@ def main() -> None:
             f"\ngunicorn: {args.workers} sync workers; {args.clients} concurrent keep-alive clients, "
             f"{args.seconds:.0f} s per run ({os.cpu_count()} CPU cores, shared)"
         )
-        print(f"{'run':12s} {'requests':>9s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s}")
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        print(f"{'run':24s} {'requests':>9s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s}")
         results = {}
         for name in ("directory", "bare", "changelist"):
-            load(port, paths[name], clients=args.clients, seconds=2, cookie=cookie if name == "changelist" else "")
             # The directory is public: its visitors are anonymous; the changelist is staff's.
             who = cookie if name == "changelist" else ""
-            latencies, errors = load(port, paths[name], clients=args.clients, seconds=args.seconds, cookie=who)
-            throughput = len(latencies) / args.seconds
-            results[name] = throughput
-            print(
-                f"{name:12s} {len(latencies):9d} {throughput:8.1f} {1000 * statistics.median(latencies):8.1f} "
-                f"{1000 * percentile(latencies, 0.95):8.1f} {errors:7d}"
-            )
-        print(f"\ndirectory / bare view throughput: {results['directory'] / results['bare']:.2f}")
+            load(port, paths[name], clients=args.clients, seconds=2, cookie=who)  # warm-up
+            for clients in (1, args.clients):
+                latencies, errors = load(port, paths[name], clients=clients, seconds=args.seconds, cookie=who)
+                throughput = len(latencies) / args.seconds
+                if clients == args.clients:
+                    results[name] = throughput
+                label = f"{name} x{clients}"
+                print(
+                    f"{label:24s} {len(latencies):9d} {throughput:8.1f} {1000 * statistics.median(latencies):8.1f} "
+                    f"{1000 * percentile(latencies, 0.95):8.1f} {errors:7d}"
+                )
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        ratio = results["directory"] / results["bare"]
+        print(f"\ndirectory / bare view throughput ({args.clients} clients): {ratio:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=20)
