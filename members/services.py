@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.models import MembershipYear, Organisation, Person, User
+from members.models import FeeRate, MembershipYear, Organisation, Person, User
 from members.selectors import fee_for
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,44 @@ def organisation_status_sync(*, today: datetime.date, organisation_ids: Iterable
     return changed
 
 
+def membership_years_open_for_members_of(*, year: int, new_year: int) -> tuple[int, list[str]]:
+    """Open `new_year` (pending, fee from the grid) for every organisation that was a member in `year`
+    (active or grace) and has no `new_year` yet. Idempotent; in bulk, so it stays quick at any size.
+
+    Returns (how many opened, one line per organisation the grid has no fee for).
+    """
+    grid: dict[str, list[FeeRate]] = {}
+    for rate in FeeRate.objects.order_by("-headcount_min"):
+        grid.setdefault(rate.category, []).append(rate)
+    renewing = (
+        Organisation.objects.filter(
+            membership_years__year=year, membership_years__status__in=[Status.ACTIVE, Status.GRACE]
+        )
+        .exclude(membership_years__year=new_year)
+        .only("pk", "name", "category", "headcount")
+    )
+    opened, skipped, batch = 0, [], []
+    for organisation in renewing.iterator(chunk_size=2000):
+        headcount = organisation.headcount or 0
+        rate = next(
+            (
+                r
+                for r in grid.get(organisation.category, [])
+                if r.headcount_min <= headcount and (r.headcount_max is None or headcount <= r.headcount_max)
+            ),
+            None,
+        )
+        if rate is None:
+            skipped.append(f"{organisation}: {_('no fee rate for its category and headcount')}")
+            continue
+        batch.append(MembershipYear(organisation_id=organisation.pk, year=new_year, fee=rate.amount))
+    # ignore_conflicts: a concurrent run that opened some of them first wins, nothing is duplicated.
+    for start in range(0, len(batch), 2000):
+        created = MembershipYear.objects.bulk_create(batch[start : start + 2000], ignore_conflicts=True)
+        opened += len(created)
+    return opened, skipped
+
+
 def _bulk_move(queryset, to: str) -> int:
     """Move every row of `queryset` to `to` in one conditional UPDATE, only from statuses allowed to go there."""
     sources = [status for status, targets in ALLOWED.items() if to in targets]
@@ -189,15 +227,7 @@ def membership_statuses_advance(*, today: datetime.date) -> StatusReport:
     """
     report = StatusReport()
     year = today.year
-    renewing = Organisation.objects.filter(
-        membership_years__year=year - 1, membership_years__status__in=[Status.ACTIVE, Status.GRACE]
-    ).exclude(membership_years__year=year)
-    for organisation in renewing.iterator(chunk_size=1000):
-        try:
-            membership_year_open(organisation=organisation, year=year)
-            report.opened += 1
-        except ValidationError as error:
-            report.skipped.append(f"{organisation}: {'; '.join(error.messages)}")
+    report.opened, report.skipped = membership_years_open_for_members_of(year=year - 1, new_year=year)
     with transaction.atomic():
         unpaid = MembershipYear.objects.filter(status__in=[Status.PENDING, Status.GRACE])
         report.lapsed += _bulk_move(unpaid.filter(year__lt=year), Status.LAPSED)
@@ -227,18 +257,9 @@ def renewal_reminders_due(*, today: datetime.date) -> list[int]:
     if today < window_start:
         return []
     next_year = today.year + 1
-    renewing = (
-        Organisation.objects.filter(
-            membership_years__year=today.year, membership_years__status__in=[Status.ACTIVE, Status.GRACE]
-        )
-        .exclude(membership_years__year=next_year)
-        .distinct()
-    )
-    for organisation in renewing.iterator(chunk_size=1000):
-        try:
-            membership_year_open(organisation=organisation, year=next_year)
-        except ValidationError as error:
-            logger.warning("No renewal opened for %s: %s", organisation, "; ".join(error.messages))
+    _opened, skipped = membership_years_open_for_members_of(year=today.year, new_year=next_year)
+    for line in skipped:
+        logger.warning("No renewal opened: %s", line)
     return list(
         MembershipYear.objects.filter(
             year=next_year, status=Status.PENDING, reminder_status=Reminder.NOT_SENT
