@@ -75,7 +75,7 @@ class DirectoryFilterForm(forms.Form):
         """(value, label, selected) of each select, built once here rather than in template loops."""
         result = {}
         for name in ("das", "category", "departement", "per_page"):
-            current = str(self[name].value() or "")
+            current = str(self.page_size()) if name == "per_page" else str(self[name].value() or "")
             result[name] = [(str(value), label, str(value) == current) for value, label in self.fields[name].choices]
         return result
 

@@ -71,6 +71,7 @@ def test_filters_by_das_category_and_departement(areas):
 
     assert "Imaging Co" in by_das and "Digital Co" not in by_das
     assert '<option value="imaging" selected>' in by_das
+    assert '<option value="24" selected>' in by_das  # the page size in use, even when not asked for
     assert "Digital Co" in by_category and "Imaging Co" not in by_category
     assert "Imaging Co" in by_departement and "Digital Co" not in by_departement
 
