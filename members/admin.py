@@ -113,6 +113,8 @@ class OrganisationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["das_interests"]
     inlines = [ContactInline, MembershipYearInline]
     list_per_page = 50
+    # Facet counts would run one COUNT per filter option over 100,000 rows.
+    show_facets = admin.ShowFacets.NEVER
     # The paginator's count is enough; a second count of the whole table is not worth it at 100,000 rows.
     show_full_result_count = False
     actions = ["mark_renewed", "send_renewal_reminder_now", "export_selected_csv", "export_selected_xlsx"]

@@ -88,39 +88,43 @@ ROLES = ["Directeur général", "Directrice R&D", "Responsable innovation", "Che
 
 ACTIVITIES = {
     "company": [
-        "develops {thing} for {who}",
-        "designs and manufactures {thing}",
-        "brings {thing} from the lab to the clinic",
+        "développe {thing} pour {who}",
+        "conçoit et fabrique {thing}",
+        "amène {thing} du laboratoire à la clinique",
     ],
-    "research": ["studies {topic}", "leads a research programme on {topic}", "hosts a platform for {topic}"],
-    "hospital": ["runs clinical trials in {topic}", "is a reference centre for {topic}"],
-    "other": ["supports innovation in {topic}", "funds and advises companies working on {topic}"],
+    "research": [
+        "étudie {topic}",
+        "conduit un programme de recherche sur {topic}",
+        "héberge une plateforme dédiée à {topic}",
+    ],
+    "hospital": ["mène des essais cliniques en {topic}", "est un centre de référence pour {topic}"],
+    "other": ["soutient l'innovation en {topic}", "finance et accompagne des entreprises en {topic}"],
 }
 THINGS = [
-    "in vitro diagnostic tests",
-    "AI software for medical imaging",
-    "implantable medical devices",
-    "cell and gene therapies",
-    "connected monitoring solutions",
-    "surgical robots",
-    "new antibiotic molecules",
-    "point-of-care biology analysers",
+    "des tests de diagnostic in vitro",
+    "des logiciels d'IA pour l'imagerie médicale",
+    "des dispositifs médicaux implantables",
+    "des thérapies cellulaires et géniques",
+    "des solutions de télésurveillance",
+    "des robots chirurgicaux",
+    "de nouvelles molécules antibiotiques",
+    "des analyseurs de biologie délocalisée",
 ]
-WHO = ["hospitals", "general practitioners", "patients with chronic diseases", "clinical laboratories"]
+WHO = ["les hôpitaux", "les médecins généralistes", "les patients atteints de maladies chroniques", "les laboratoires"]
 TOPICS = [
-    "oncology",
-    "neurodegenerative diseases",
-    "cardiovascular imaging",
-    "rare diseases",
-    "infectious diseases",
-    "digital health",
-    "regenerative medicine",
+    "oncologie",
+    "maladies neurodégénératives",
+    "imagerie cardiovasculaire",
+    "maladies rares",
+    "maladies infectieuses",
+    "santé numérique",
+    "médecine régénérative",
 ]
 RESIGNATION_REASONS = [
-    "Company acquired",
-    "Budget cuts",
-    "Activity refocused outside health",
-    "Moved out of the region",
+    "Rachat de l'entreprise",
+    "Restrictions budgétaires",
+    "Activité recentrée hors santé",
+    "Départ de la région",
 ]
 HEADCOUNT_BANDS = {
     Organisation.Category.STARTUP: (2, 30),

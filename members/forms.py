@@ -89,7 +89,7 @@ class OrganisationProfileForm(forms.ModelForm):
     das_interests = forms.ModelMultipleChoiceField(
         label=_("Strategic areas (DAS)"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
@@ -124,7 +124,7 @@ class OrganisationAdminForm(forms.ModelForm):
     """The staff form; on creation it warns of probable duplicates until staff confirm."""
 
     confirm_not_duplicate = forms.BooleanField(label=_("I have checked: this is not a duplicate"), required=False)
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
