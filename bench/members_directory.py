@@ -110,7 +110,7 @@ def count_queries(paths: dict[str, list[str]], cookie: str) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    print("\nQueries per page (in-process; directory anonymous, changelist as staff):")
+    print("\nQueries and time per page (in-process, one at a time; directory anonymous, changelist as staff):")
     Client().get("/members/")  # warm the membership mix cache, as in production
     for name in ("directory", "changelist"):
         client = Client(HTTP_COOKIE=cookie) if name == "changelist" else Client()
@@ -119,7 +119,11 @@ def count_queries(paths: dict[str, list[str]], cookie: str) -> None:
         ):
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(target)
-            print(f"  {len(captured):2d} queries  {response.status_code}  {target}")
+            started = time.perf_counter()
+            for _ in range(10):
+                client.get(target)
+            elapsed = (time.perf_counter() - started) / 10 * 1000
+            print(f"  {len(captured):2d} queries  {elapsed:6.1f} ms  {response.status_code}  {target}")
 
 
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
