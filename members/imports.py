@@ -79,6 +79,9 @@ def read_table(content: bytes) -> Table:
         raise UnreadableFile(_("Old .xls files are not supported: save the file as .xlsx or CSV."))
     if content.startswith(ZIP_MAGIC):
         return _read_xlsx(content)
+    if b"\x00" in content[:4096]:
+        # Checked by content, whatever the file is called: text files have no NUL bytes.
+        raise UnreadableFile(_("This is neither a CSV nor an XLSX file."))
     text, encoding = _decode(content)
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)

@@ -215,3 +215,12 @@ def test_staff_export_a_selection_from_the_admin(areas):
     assert response["Content-Disposition"].startswith("attachment;")
     text = response.content.decode("utf-8-sig")
     assert "Chosen" in text and "Not chosen" not in text
+
+
+def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_by_its_content():
+    png = members_import(content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    xls = members_import(content=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+
+    assert [(p.line, p.message) for p in png.errors] == [(1, "Ce fichier n\u2019est ni un CSV ni un XLSX.")]
+    assert ".xlsx" in xls.errors[0].message
+    assert Organisation.objects.count() == 0
