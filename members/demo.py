@@ -259,7 +259,7 @@ def _seed_das_interests(*, rng: random.Random, organisations: list[Organisation]
 
 
 def _seed_membership_years(*, rng: random.Random, organisations: list[Organisation]) -> None:
-    """The last three years of each member, consistent with its status; the fee comes from the grid."""
+    """Last year and this year of each member, consistent with its status; the fee comes from the grid."""
     grid: dict[str, list[FeeRate]] = {}
     for rate in FeeRate.objects.order_by("-headcount_min"):
         grid.setdefault(rate.category, []).append(rate)
@@ -276,7 +276,7 @@ def _seed_membership_years(*, rng: random.Random, organisations: list[Organisati
     for organisation in organisations:
         if organisation.member_since is None:
             continue
-        first = max(organisation.member_since.year, this_year - 2)
+        first = max(organisation.member_since.year, this_year - 1)
         for year in range(first, this_year + 1):
             last = year == this_year
             status, paid_on, resigned_on, reason = MembershipYear.Status.ACTIVE, None, None, ""
