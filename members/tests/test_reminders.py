@@ -34,11 +34,11 @@ def december(monkeypatch, settings):
 
 @pytest.mark.django_db
 def test_reminders_are_sent_once_when_the_scan_runs_twice(
-    fee_grid, december, mailoutbox, django_capture_on_commit_callbacks, settings
+    fee_grid, december, mailoutbox, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     from medicen_portal.celery import app
 
+    # The send tasks the scan enqueues on commit run here, in this process.
     app.conf.task_always_eager = True
     try:
         make_members(3)
