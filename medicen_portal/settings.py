@@ -299,3 +299,20 @@ for _folder in (
     CELERY_QUEUE_DIR / "results",
 ):
     os.makedirs(_folder, exist_ok=True)
+
+# --- members: membership lifecycle, renewal reminders, invitations ---------------------
+from celery.schedules import crontab  # noqa: E402
+
+MEMBERS_RENEWAL_REMINDER_DAYS = env_int("MEMBERS_RENEWAL_REMINDER_DAYS", 45, minimum=1)  # before 31 December
+MEMBERS_GRACE_DAYS = env_int("MEMBERS_GRACE_DAYS", 90, minimum=1)  # unpaid after 1 January: member until then
+MEMBERS_INVITATION_DAYS = env_int("MEMBERS_INVITATION_DAYS", 7, minimum=1)  # set-password links expire
+MEMBERS_EMAIL_RETRY_SECONDS = env_int("MEMBERS_EMAIL_RETRY_SECONDS", 30, minimum=1)  # first retry; then doubling
+MEMBERS_IMPORT_MAX_BYTES = env_int("MEMBERS_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["members-statuses-daily"] = {
+    "task": "members.membership_statuses_daily",
+    "schedule": crontab(hour=2, minute=15),
+}
+CELERY_BEAT_SCHEDULE["members-renewal-reminders"] = {
+    "task": "members.renewal_reminders_scan",
+    "schedule": crontab(hour=9, minute=30),
+}

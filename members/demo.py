@@ -6,11 +6,20 @@ import datetime
 import random
 import unicodedata
 
+from django.apps import apps
+from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
 from stdnum import luhn
 
-from members.models import Organisation, Person
+from members.models import (
+    FeeRate,
+    MembershipYear,
+    Organisation,
+    Person,
+    organisation_name_key,
+    organisation_search_key,
+)
 
 BATCH = 5000
 
@@ -77,6 +86,69 @@ SAINTS = ["Saint-Louis", "Saint-Antoine", "Pitié-Salpêtrière", "Necker", "Coc
 ROLES = ["Directeur général", "Directrice R&D", "Responsable innovation", "Chef de projet", "Responsable administratif"]
 
 
+ACTIVITIES = {
+    "company": [
+        "développe {thing} pour {who}",
+        "conçoit et fabrique {thing}",
+        "amène {thing} du laboratoire à la clinique",
+    ],
+    "research": [
+        "étudie {topic}",
+        "conduit un programme de recherche sur {topic}",
+        "héberge une plateforme dédiée à {topic}",
+    ],
+    "hospital": ["mène des essais cliniques en {topic}", "est un centre de référence pour {topic}"],
+    "other": ["soutient l'innovation en {topic}", "finance et accompagne des entreprises en {topic}"],
+}
+THINGS = [
+    "des tests de diagnostic in vitro",
+    "des logiciels d'IA pour l'imagerie médicale",
+    "des dispositifs médicaux implantables",
+    "des thérapies cellulaires et géniques",
+    "des solutions de télésurveillance",
+    "des robots chirurgicaux",
+    "de nouvelles molécules antibiotiques",
+    "des analyseurs de biologie délocalisée",
+]
+WHO = ["les hôpitaux", "les médecins généralistes", "les patients atteints de maladies chroniques", "les laboratoires"]
+TOPICS = [
+    "oncologie",
+    "maladies neurodégénératives",
+    "imagerie cardiovasculaire",
+    "maladies rares",
+    "maladies infectieuses",
+    "santé numérique",
+    "médecine régénérative",
+]
+RESIGNATION_REASONS = [
+    "Rachat de l'entreprise",
+    "Restrictions budgétaires",
+    "Activité recentrée hors santé",
+    "Départ de la région",
+]
+HEADCOUNT_BANDS = {
+    Organisation.Category.STARTUP: (2, 30),
+    Organisation.Category.SME: (10, 249),
+    Organisation.Category.MIDSIZE: (250, 4999),
+    Organisation.Category.LARGE: (5000, 60000),
+}
+
+
+def _description(rng: random.Random, name: str, category: str) -> str:
+    if category in Organisation.COMPANY_CATEGORIES:
+        kind = "company"
+    elif category in (Organisation.Category.RESEARCH, Organisation.Category.UNIVERSITY):
+        kind = "research"
+    elif category == Organisation.Category.HOSPITAL:
+        kind = "hospital"
+    else:
+        kind = "other"
+    activity = rng.choice(ACTIVITIES[kind]).format(
+        thing=rng.choice(THINGS), who=rng.choice(WHO), topic=rng.choice(TOPICS)
+    )
+    return f"{name} {activity}."
+
+
 def _siren(rng: random.Random, taken: set[str]) -> str:
     while True:
         body = f"{rng.randrange(10_000_000, 99_999_999)}"
@@ -122,6 +194,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
             slug = f"{base}-{suffix}"
         taken_slugs.add(slug)
         status = rng.choices(statuses, status_weights)[0]
+        city = fake.city()
         since = (
             None
             if status == Organisation.Status.PROSPECT
@@ -135,20 +208,30 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 siren=_siren(rng, taken_sirens),
                 address=f"{rng.randrange(1, 200)} {fake.street_name()}",
                 postcode=f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
-                city=fake.city(),
+                city=city,
                 website=f"https://www.{slug[:50]}.example",
                 status=status,
                 member_since=since,
+                headcount=rng.randrange(*HEADCOUNT_BANDS[category]) if category in HEADCOUNT_BANDS else None,
+                description=_description(rng, name, category),
+                directory_opt_in=rng.random() < 0.85,
+                # bulk_create does not call save(): derive the normalised name here.
+                name_key=organisation_name_key(name),
+                search_key=organisation_search_key(name, city),
             )
         )
     created = Organisation.objects.bulk_create(organisations, batch_size=BATCH)
     people: list[Person] = []
     for organisation in created:
         domain = f"{organisation.slug[:40]}.example"
-        for _ in range(rng.randrange(1, 4)):
+        for index in range(rng.randrange(1, 4)):
             first, last = fake.first_name(), fake.last_name()
             people.append(
                 Person(
+                    is_primary_contact=index == 0,
+                    is_billing_contact=index == 1 or (index == 0 and rng.random() < 0.3),
+                    is_scientific_contact=index == 2,
+                    is_communication_contact=index == 0 and rng.random() < 0.5,
                     civility=rng.choice([Person.Civility.MR, Person.Civility.MRS, Person.Civility.DR]),
                     first_name=first,
                     last_name=last,
@@ -158,7 +241,66 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 )
             )
     Person.objects.bulk_create(people, batch_size=BATCH)
+    _seed_das_interests(rng=rng, organisations=created)
+    _seed_membership_years(rng=rng, organisations=created)
     return [organisation.pk for organisation in created]
+
+
+def _seed_das_interests(*, rng: random.Random, organisations: list[Organisation]) -> None:
+    area_ids = list(apps.get_model("das", "StrategicArea").objects.values_list("pk", flat=True))
+    if not area_ids:
+        return
+    through = Organisation.das_interests.through
+    links = []
+    for organisation in organisations:
+        for area_id in rng.sample(area_ids, rng.choice([1, 1, 2, 2, 3])):
+            links.append(through(organisation_id=organisation.pk, strategicarea_id=area_id))
+    through.objects.bulk_create(links, batch_size=BATCH)
+
+
+def _seed_membership_years(*, rng: random.Random, organisations: list[Organisation]) -> None:
+    """Last year and this year of each member, consistent with its status; the fee comes from the grid."""
+    grid: dict[str, list[FeeRate]] = {}
+    for rate in FeeRate.objects.order_by("-headcount_min"):
+        grid.setdefault(rate.category, []).append(rate)
+
+    def fee(organisation: Organisation):
+        headcount = organisation.headcount or 0
+        for rate in grid.get(organisation.category, []):
+            if rate.headcount_min <= headcount and (rate.headcount_max is None or headcount <= rate.headcount_max):
+                return rate.amount
+        return 0
+
+    this_year = timezone.localdate().year
+    years = []
+    for organisation in organisations:
+        if organisation.member_since is None:
+            continue
+        first = max(organisation.member_since.year, this_year - 1)
+        for year in range(first, this_year + 1):
+            last = year == this_year
+            status, paid_on, resigned_on, reason = MembershipYear.Status.ACTIVE, None, None, ""
+            if last and organisation.status == Organisation.Status.LAPSED:
+                status = MembershipYear.Status.LAPSED
+            elif last and organisation.status == Organisation.Status.RESIGNED:
+                status = MembershipYear.Status.RESIGNED
+                resigned_on = datetime.date(year, rng.randrange(1, 7), rng.randrange(1, 29))
+                reason = rng.choice(RESIGNATION_REASONS)
+            if status == MembershipYear.Status.ACTIVE:
+                paid_on = datetime.date(year, rng.randrange(1, 4), rng.randrange(1, 29))
+            years.append(
+                MembershipYear(
+                    organisation_id=organisation.pk,
+                    year=year,
+                    fee=fee(organisation),
+                    status=status,
+                    invoice_reference=f"F{year}-{organisation.pk:06d}" if paid_on else "",
+                    paid_on=paid_on,
+                    resigned_on=resigned_on,
+                    resignation_reason=reason,
+                )
+            )
+    MembershipYear.objects.bulk_create(years, batch_size=BATCH)
 
 
 def demo_login(*, email: str, password: str, person: Person, staff: bool = False) -> None:

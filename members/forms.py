@@ -1,5 +1,11 @@
+from django import forms
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from members.models import Organisation
+from members.selectors import probable_duplicates
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -9,3 +15,145 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Please enter a correct e-mail address and password. The password is case-sensitive."),
     }
+
+
+def _strategic_areas():
+    # A string-level reference: members never imports das.
+    return apps.get_model("das", "StrategicArea").objects.order_by("position", "code")
+
+
+DEPARTEMENT_CHOICES = [
+    ("", _("All départements")),
+    ("75", "75 — Paris"),
+    ("77", "77 — Seine-et-Marne"),
+    ("78", "78 — Yvelines"),
+    ("91", "91 — Essonne"),
+    ("92", "92 — Hauts-de-Seine"),
+    ("93", "93 — Seine-Saint-Denis"),
+    ("94", "94 — Val-de-Marne"),
+    ("95", "95 — Val-d'Oise"),
+]
+PAGE_SIZES = (12, 24, 48, 96)
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    das = forms.ChoiceField(label=_("Strategic area"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All categories")), *Organisation.Category.choices]
+    )
+    departement = forms.CharField(label=_("Département"), required=False, max_length=3)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"), required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=24
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One query for both validating and rendering the choices.
+        self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in _strategic_areas()]
+        self.fields["departement"].widget = forms.Select(choices=DEPARTEMENT_CHOICES)
+        self.fields["departement"].choices = DEPARTEMENT_CHOICES  # read by the template
+
+    def clean_departement(self) -> str:
+        value = self.cleaned_data["departement"].strip().upper()
+        if value and not (value.isdigit() or value in {"2A", "2B"}):
+            raise forms.ValidationError(_("A département is two digits, e.g. 75."))
+        return value
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "q": data["q"],
+            "das": data["das"],
+            "category": data["category"],
+            "departement": data["departement"],
+        }
+
+    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """(value, label, selected) of each select, built once here rather than in template loops."""
+        result = {}
+        for name in ("das", "category", "departement", "per_page"):
+            current = str(self.page_size()) if name == "per_page" else str(self[name].value() or "")
+            result[name] = [(str(value), label, str(value) == current) for value, label in self.fields[name].choices]
+        return result
+
+    def page_size(self) -> int:
+        return (self.is_valid() and self.cleaned_data.get("per_page")) or 24
+
+
+class OrganisationProfileForm(forms.ModelForm):
+    """What a member contact may change: the public profile. Name, SIREN and category are staff-only."""
+
+    das_interests = forms.ModelMultipleChoiceField(
+        label=_("Strategic areas (DAS)"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = ["description", "website", "das_interests", "logo", "directory_opt_in"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {"logo": _("PNG, JPEG or WebP, at most 512 KB.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["das_interests"].queryset = _strategic_areas()
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (semicolons; UTF-8 or Windows-1252) or XLSX, at most 10 MB. Columns: see the documentation."),
+    )
+    dry_run = forms.BooleanField(label=_("Check only, write nothing"), required=False, initial=True)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MEMBERS_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large (at most 10 MB)."))
+        return upload
+
+
+class ExportForm(forms.Form):
+    file_format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV (;)"), ("xlsx", "XLSX")])
+
+
+class OrganisationAdminForm(forms.ModelForm):
+    """The staff form; on creation it warns of probable duplicates until staff confirm."""
+
+    confirm_not_duplicate = forms.BooleanField(label=_("I have checked: this is not a duplicate"), required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "siren",
+            "headcount",
+            "status",
+            "member_since",
+            "address",
+            "postcode",
+            "city",
+            "description",
+            "website",
+            "das_interests",
+            "logo",
+            "directory_opt_in",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not data.get("confirm_not_duplicate") and data.get("name"):
+            duplicates = probable_duplicates(name=data["name"], siren=data.get("siren") or "")
+            if duplicates:
+                raise forms.ValidationError(
+                    _("Probable duplicate of: %(others)s. Check, then tick the confirmation box to create it anyway.")
+                    % {"others": "; ".join(f"{o.name} (SIREN {o.siren or '—'})" for o in duplicates)},
+                    code="duplicate",
+                )
+        return data

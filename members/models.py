@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
@@ -68,9 +73,71 @@ def validate_postcode(value: str) -> None:
         raise ValidationError(_("A French postcode has 5 digits."), code="invalid_postcode")
 
 
+# Words that say what legal form an organisation has, not which one it is.
+LEGAL_FORM_WORDS = {"sa", "sas", "sasu", "sarl", "eurl", "sca", "sci", "scop", "gie", "inc", "ltd", "gmbh", "bv"}
+
+
+def organisation_name_key(name: str) -> str:
+    """Normalised name: no accents, case, punctuation, spaces or legal form.
+
+    "Hôpital Saint-Louis (AP-HP)" and "Hopital Saint Louis - APHP" share the key
+    "hopitalsaintlouisaphp", which is how imports match names and duplicates are found.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [word for word in re.split(r"[^a-z0-9]+", ascii_name) if word]
+    while len(words) > 1 and words[-1] in LEGAL_FORM_WORDS:
+        words.pop()
+    return "".join(words)
+
+
+def search_term_key(text: str) -> str:
+    """A search term normalised like the search key: no accents, case, punctuation or spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "", ascii_text)
+
+
+def organisation_search_key(name: str, city: str) -> str:
+    # "|" never occurs in a term's key, so a match cannot straddle the name and the city.
+    return f"{search_term_key(name)}|{search_term_key(city)}"
+
+
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def logo_kind(head: bytes) -> str | None:
+    """The image type told by a file's first bytes (PNG or JPEG), never by its name."""
+    for signature, kind in LOGO_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def validate_logo(file) -> None:
+    if file.size > LOGO_MAX_BYTES:
+        raise ValidationError(_("The logo must be at most 512 KB."), code="logo_too_big")
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if logo_kind(head) is None:
+        raise ValidationError(_("The logo must be a PNG, JPEG or WebP image."), code="logo_type")
+
+
+def logo_upload_to(instance: Organisation, filename: str) -> str:
+    # A generated name: the client's file name is never used on disk.
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"members/logos/{uuid.uuid4().hex}{suffix}"
+
+
 class OrganisationQuerySet(models.QuerySet):
     def active(self) -> OrganisationQuerySet:
         return self.filter(status=Organisation.Status.ACTIVE)
+
+    def listed(self) -> OrganisationQuerySet:
+        """In the public directory: active members that opted in."""
+        return self.filter(status=Organisation.Status.ACTIVE, directory_opt_in=True)
 
 
 class Organisation(models.Model):
@@ -107,6 +174,22 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROSPECT)
     member_since = models.DateField(_("member since"), null=True, blank=True)
+    headcount = models.PositiveIntegerField(
+        _("headcount"), null=True, blank=True, help_text=_("Staff in France; sets the fee band of companies.")
+    )
+    description = models.TextField(_("description"), blank=True, max_length=4000)
+    logo = models.FileField(_("logo"), upload_to=logo_upload_to, blank=True, validators=[validate_logo])
+    directory_opt_in = models.BooleanField(
+        _("listed in the public directory"),
+        default=False,
+        help_text=_("The organisation agrees to appear in the public member directory."),
+    )
+    das_interests = models.ManyToManyField(
+        "das.StrategicArea", verbose_name=_("strategic areas (DAS)"), blank=True, related_name="organisations"
+    )
+    name_key = models.CharField(_("normalised name"), max_length=255, editable=False, default="", db_index=True)
+    # Normalised name and city, for "contains" searches that ignore accents, case and punctuation.
+    search_key = models.CharField(_("search key"), max_length=400, editable=False, default="")
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -117,10 +200,27 @@ class Organisation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["siren"], condition=~Q(siren=""), name="organisation_siren_unique"),
         ]
-        indexes = [models.Index(fields=["status", "category"])]
+        indexes = [
+            models.Index(fields=["status", "category"]),
+            models.Index(fields=["name"]),
+            models.Index(fields=["postcode"]),
+            # The public directory lists active members who opted in, by name.
+            models.Index(
+                fields=["name"], condition=Q(status="active", directory_opt_in=True), name="organisation_listed_name"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived, never edited: kept in step with the name on every save.
+        self.name_key = organisation_name_key(self.name)
+        self.search_key = organisation_search_key(self.name, self.city)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "city"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name_key", "search_key"}
+        super().save(*args, **kwargs)
 
     @property
     def departement(self) -> str:
@@ -168,6 +268,16 @@ class Person(models.Model):
         blank=True,
         related_name="person",
     )
+    # Contact roles within the organisation (several at once).
+    is_primary_contact = models.BooleanField(_("primary contact"), default=False)
+    is_billing_contact = models.BooleanField(
+        _("billing contact"), default=False, help_text=_("Receives renewal reminders and invoices.")
+    )
+    is_scientific_contact = models.BooleanField(_("scientific contact"), default=False)
+    is_communication_contact = models.BooleanField(_("communication contact"), default=False)
+    invited_at = models.DateTimeField(_("invited on"), null=True, blank=True)
+    # Claimed by the task that sends the invitation, so a task run twice sends it once.
+    invitation_sent_at = models.DateTimeField(_("invitation sent on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("person")
@@ -185,3 +295,106 @@ class Person(models.Model):
     @property
     def display_affiliation(self) -> str:
         return self.affiliation or (self.organisation.name if self.organisation_id else "")
+
+    @property
+    def roles(self) -> list[str]:
+        flags = (
+            (self.is_primary_contact, _("primary")),
+            (self.is_billing_contact, _("billing")),
+            (self.is_scientific_contact, _("scientific")),
+            (self.is_communication_contact, _("communication")),
+        )
+        return [str(label) for flag, label in flags if flag]
+
+
+class FeeRate(models.Model):
+    """One line of the fee grid: the yearly fee of a category, for companies by headcount band."""
+
+    category = models.CharField(_("category"), max_length=20, choices=Organisation.Category.choices)
+    headcount_min = models.PositiveIntegerField(_("from headcount"), default=0)
+    headcount_max = models.PositiveIntegerField(
+        _("to headcount"), null=True, blank=True, help_text=_("Inclusive; empty means no upper bound.")
+    )
+    amount = models.DecimalField(_("yearly fee (€, excl. VAT)"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("fee rate")
+        verbose_name_plural = _("fee grid")
+        ordering = ["category", "headcount_min"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "headcount_min"], name="feerate_one_band_start"),
+            models.CheckConstraint(
+                condition=Q(headcount_max__isnull=True) | Q(headcount_max__gte=F("headcount_min")),
+                name="feerate_band_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        upper = self.headcount_max if self.headcount_max is not None else "∞"
+        return f"{self.get_category_display()} {self.headcount_min}-{upper}: {self.amount} €"
+
+
+class MembershipYearQuerySet(models.QuerySet):
+    def current(self, year: int) -> MembershipYearQuerySet:
+        return self.filter(year=year)
+
+
+class MembershipYear(models.Model):
+    """An organisation's membership for one calendar year: its fee, payment and status."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending payment")
+        ACTIVE = "active", _("Active")
+        GRACE = "grace", _("Grace period")
+        LAPSED = "lapsed", _("Lapsed")
+        RESIGNED = "resigned", _("Resigned")
+
+    class ReminderStatus(models.TextChoices):
+        NOT_SENT = "not_sent", _("Not sent")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="membership_years"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    fee = models.DecimalField(_("fee (€, excl. VAT)"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    invoice_reference = models.CharField(_("invoice reference"), max_length=60, blank=True)
+    paid_on = models.DateField(_("payment date"), null=True, blank=True)
+    resigned_on = models.DateField(_("resignation date"), null=True, blank=True)
+    resignation_reason = models.TextField(_("resignation reason"), blank=True)
+    reminder_status = models.CharField(
+        _("renewal reminder"), max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.NOT_SENT
+    )
+    reminder_claimed_at = models.DateTimeField(_("reminder claimed at"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    reminder_attempts = models.PositiveSmallIntegerField(_("reminder attempts"), default=0)
+    reminder_error = models.TextField(_("reminder error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MembershipYearQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership year")
+        verbose_name_plural = _("membership years")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="membershipyear_one_per_year"),
+            models.CheckConstraint(
+                condition=~Q(status="resigned") | Q(resigned_on__isnull=False),
+                name="membershipyear_resigned_has_date",
+                violation_error_message=_("A resignation needs its date."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(paid_on__isnull=False),
+                name="membershipyear_active_is_paid",
+                violation_error_message=_("An active membership year needs its payment date."),
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "status"]), models.Index(fields=["year", "reminder_status"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} — {self.year}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
 
 from members.models import Organisation, Person, User
 
@@ -25,3 +26,46 @@ def organisation_of(user: User | AnonymousUser) -> Organisation | None:
 def is_member_contact(user: User | AnonymousUser) -> bool:
     """A login attached to a person who acts for an organisation."""
     return organisation_of(user) is not None
+
+
+def can_view_organisation_private(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    """Staff, and every contact of the organisation (whatever their role), see its membership and contacts."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    person = person_of(user)
+    return person is not None and person.organisation_id == organisation.pk
+
+
+def can_edit_organisation_profile(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    """Staff, and the organisation's primary or communication contacts, edit its public profile."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    person = person_of(user)
+    return (
+        person is not None
+        and person.organisation_id == organisation.pk
+        and (person.is_primary_contact or person.is_communication_contact)
+    )
+
+
+def get_organisation_for_user(user: User | AnonymousUser, slug: str) -> Organisation:
+    """The organisation's private side (membership, contacts, profile form): 404 for everyone else."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not can_view_organisation_private(user, organisation):
+        raise Http404
+    return organisation
+
+
+def get_public_organisation(user: User | AnonymousUser, slug: str) -> Organisation:
+    """An organisation's public page: listed members for everyone, unlisted ones only for their contacts and staff."""
+    organisation = Organisation.objects.filter(slug=slug).prefetch_related("das_interests").first()
+    if organisation is None:
+        raise Http404
+    listed = organisation.status == Organisation.Status.ACTIVE and organisation.directory_opt_in
+    if not listed and not can_view_organisation_private(user, organisation):
+        raise Http404
+    return organisation

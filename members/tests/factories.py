@@ -1,7 +1,10 @@
+import datetime
+from decimal import Decimal
+
 import factory
 from stdnum import luhn
 
-from members.models import Organisation, Person, User
+from members.models import MembershipYear, Organisation, Person, User
 
 
 def _siren(n: int) -> str:
@@ -32,6 +35,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     postcode = "75013"
     city = "Paris"
     status = Organisation.Status.ACTIVE
+    directory_opt_in = True
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
@@ -42,3 +46,16 @@ class PersonFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="fr_FR")
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     organisation = factory.SubFactory(OrganisationFactory)
+
+
+class MembershipYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MembershipYear
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    year = 2026
+    fee = Decimal("600.00")
+    status = MembershipYear.Status.ACTIVE
+    paid_on = factory.LazyAttribute(
+        lambda o: datetime.date(o.year, 2, 1) if o.status == MembershipYear.Status.ACTIVE else None
+    )

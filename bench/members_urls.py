@@ -1,0 +1,27 @@
+"""The portal's URLs plus /bench/bare-directory/: the directory's SQL, nothing rendered."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from medicen_portal.urls import urlpatterns as portal_urlpatterns
+from members.forms import DirectoryFilterForm
+from members.selectors import directory_organisations, membership_mix
+
+
+def bare_directory(request: HttpRequest) -> HttpResponse:
+    """Runs exactly the directory's queries (filter form's choices, count, page, prefetch, mix) and renders nothing."""
+    form = DirectoryFilterForm(request.GET or None)
+    filters = form.filters()
+    mix = membership_mix()
+    paginator = Paginator(directory_organisations(**filters), form.page_size())
+    if not any(filters.values()):
+        paginator.count = mix["listed"]
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for organisation in rows:
+        list(organisation.das_interests.all())
+    return HttpResponse(str(len(rows)), content_type="text/plain")
+
+
+urlpatterns = [path("bench/bare-directory/", bare_directory), *portal_urlpatterns]

@@ -1,0 +1,107 @@
+"""Reads of the members app that span models or serve a page."""
+
+from __future__ import annotations
+
+import difflib
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
+
+ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
+MIX_CACHE_KEY = "members:membership-mix"
+MIX_CACHE_SECONDS = 600
+
+
+def fee_for(*, organisation: Organisation) -> Decimal:
+    """The yearly fee of `organisation` from the fee grid (companies by headcount band)."""
+    headcount = organisation.headcount or 0
+    rate = (
+        FeeRate.objects.filter(category=organisation.category, headcount_min__lte=headcount)
+        .filter(Q(headcount_max__isnull=True) | Q(headcount_max__gte=headcount))
+        .order_by("-headcount_min")
+        .first()
+    )
+    if rate is None:
+        raise ValidationError(
+            _("The fee grid has no rate for %(category)s with a headcount of %(headcount)s."),
+            code="no_fee_rate",
+            params={"category": organisation.get_category_display(), "headcount": headcount},
+        )
+    return rate.amount
+
+
+def probable_duplicates(
+    *, name: str, siren: str = "", exclude_pk: int | None = None, limit: int = 10
+) -> list[Organisation]:
+    """Organisations that are probably the same as (name, siren): same SIREN, or a near-identical normalised name.
+
+    Index-friendly: the SIREN and the exact key are equality lookups; near-identical keys are
+    looked for only among those sharing the key's first characters (a prefix lookup).
+    """
+    key = organisation_name_key(name)
+    if not key and not siren:
+        return []
+    condition = Q(name_key=key) if key else Q(pk__in=[])
+    if siren:
+        condition |= Q(siren=siren)
+    candidates = Organisation.objects.filter(condition)
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    found = {organisation.pk: organisation for organisation in candidates[:limit]}
+    if key and len(key) >= 6 and len(found) < limit:
+        similar = Organisation.objects.filter(name_key__startswith=key[:5]).exclude(pk__in=list(found))
+        if exclude_pk is not None:
+            similar = similar.exclude(pk=exclude_pk)
+        for organisation in similar.only("pk", "name", "name_key", "siren", "slug")[:200]:
+            if difflib.SequenceMatcher(None, key, organisation.name_key).ratio() >= 0.9:
+                found[organisation.pk] = organisation
+                if len(found) >= limit:
+                    break
+    return list(found.values())
+
+
+def directory_organisations(
+    *, q: str = "", das: str = "", category: str = "", departement: str = ""
+) -> QuerySet[Organisation]:
+    """The public directory: listed members, filtered; only public columns are loaded."""
+    organisations = (
+        Organisation.objects.listed()
+        .only("pk", "name", "slug", "category", "city", "postcode", "description", "website", "logo")
+        .prefetch_related("das_interests")
+        .order_by("name", "pk")
+    )
+    key = search_term_key(q)
+    if key:
+        organisations = organisations.filter(search_key__contains=key)
+    if das:
+        organisations = organisations.filter(das_interests__code=das)
+    if category in Organisation.Category.values:
+        organisations = organisations.filter(category=category)
+    if departement:
+        organisations = organisations.filter(postcode__startswith=departement)
+    return organisations
+
+
+def membership_mix() -> dict[str, int]:
+    """Active members by side of the "triple helix": industry, research and clinical, public bodies, others;
+    and how many are listed in the directory.
+
+    One aggregate query, cached for a few minutes: the mix moves by a member or two a week.
+    """
+    mix = cache.get(MIX_CACHE_KEY)
+    if mix is None:
+        mix = Organisation.objects.active().aggregate(
+            total=Count("pk"),
+            industry=Count("pk", filter=Q(category__in=Organisation.COMPANY_CATEGORIES)),
+            research_clinical=Count("pk", filter=Q(category__in=Organisation.RESEARCH_CLINICAL_CATEGORIES)),
+            public_bodies=Count("pk", filter=Q(category=Organisation.Category.AUTHORITY)),
+            listed=Count("pk", filter=Q(directory_opt_in=True)),
+        )
+        mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
+        cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)
+    return mix

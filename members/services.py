@@ -1,0 +1,498 @@
+"""Writes of the members app: membership years, contacts' accounts, profiles, reminders."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from members.models import FeeRate, MembershipYear, Organisation, Person, User
+from members.selectors import fee_for
+
+logger = logging.getLogger(__name__)
+
+Status = MembershipYear.Status
+Reminder = MembershipYear.ReminderStatus
+
+# The membership-year workflow. Every status change, one by one or in bulk, follows it.
+ALLOWED = {
+    Status.PENDING: {Status.ACTIVE, Status.GRACE, Status.LAPSED, Status.RESIGNED},
+    Status.GRACE: {Status.ACTIVE, Status.LAPSED, Status.RESIGNED},
+    Status.ACTIVE: {Status.RESIGNED},
+    Status.LAPSED: {Status.ACTIVE, Status.RESIGNED},
+    Status.RESIGNED: set(),
+}
+# What an organisation's status is, given its membership year for the current year.
+ORGANISATION_STATUS_FOR = {
+    Status.ACTIVE: Organisation.Status.ACTIVE,
+    Status.GRACE: Organisation.Status.ACTIVE,  # still a member while the grace period runs
+    Status.LAPSED: Organisation.Status.LAPSED,
+    Status.RESIGNED: Organisation.Status.RESIGNED,
+}
+
+
+class InvalidTransition(ValidationError):
+    def __init__(self, current: str, to: str) -> None:
+        super().__init__(
+            _("A membership year cannot go from %(current)s to %(to)s."),
+            code="invalid_transition",
+            params={"current": Status(current).label, "to": Status(to).label},
+        )
+
+
+class ConcurrentUpdate(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(_("This membership year was changed meanwhile; reload and try again."), code="concurrent")
+
+
+class TransientEmailError(Exception):
+    """The mail server refused for now (4xx, disconnected, timeout): worth a retry."""
+
+
+# --- Membership years -------------------------------------------------------------------
+
+
+def grace_end(year: int) -> datetime.date:
+    """Last day on which an unpaid membership of `year` is still in its grace period."""
+    return datetime.date(year, 1, 1) + datetime.timedelta(days=settings.MEMBERS_GRACE_DAYS - 1)
+
+
+def membership_year_open(*, organisation: Organisation, year: int) -> MembershipYear:
+    """The organisation's membership year `year`, created pending with the grid's fee if missing. Idempotent."""
+    existing = MembershipYear.objects.filter(organisation=organisation, year=year).first()
+    if existing is not None:
+        return existing
+    membership = MembershipYear(organisation=organisation, year=year, fee=fee_for(organisation=organisation))
+    membership.full_clean()
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        # Another process opened it between our read and our insert: theirs is the one.
+        return MembershipYear.objects.get(organisation=organisation, year=year)
+    return membership
+
+
+@transaction.atomic
+def membership_year_transition(
+    *,
+    membership_year: MembershipYear,
+    to: str,
+    paid_on: datetime.date | None = None,
+    invoice_reference: str | None = None,
+    resigned_on: datetime.date | None = None,
+    resignation_reason: str = "",
+) -> MembershipYear:
+    """Move one membership year to `to` (see ALLOWED); claims the row so two callers cannot both move it."""
+    current = membership_year.status
+    if to not in ALLOWED[Status(current)]:
+        raise InvalidTransition(current, to)
+    changes: dict = {"status": to, "updated_at": timezone.now()}
+    if to == Status.ACTIVE:
+        if paid_on is None:
+            raise ValidationError(_("A payment date is needed to activate a membership year."), code="paid_on")
+        changes["paid_on"] = paid_on
+        if invoice_reference is not None:
+            changes["invoice_reference"] = invoice_reference
+    if to == Status.RESIGNED:
+        if resigned_on is None or not resignation_reason.strip():
+            raise ValidationError(_("A resignation needs its date and reason."), code="resignation")
+        changes["resigned_on"] = resigned_on
+        changes["resignation_reason"] = resignation_reason.strip()
+    if MembershipYear.objects.filter(pk=membership_year.pk, status=current).update(**changes) != 1:
+        raise ConcurrentUpdate()
+    for name, value in changes.items():
+        setattr(membership_year, name, value)
+    organisation_status_sync(organisation_ids=[membership_year.organisation_id], today=timezone.localdate())
+    return membership_year
+
+
+@transaction.atomic
+def membership_record_payment(
+    *, organisation: Organisation, year: int, paid_on: datetime.date, invoice_reference: str = ""
+) -> MembershipYear:
+    """Record the payment of `year`'s fee: the year becomes active. "Member since" is set once, never moved."""
+    membership = membership_year_open(organisation=organisation, year=year)
+    if membership.status != Status.ACTIVE:
+        membership_year_transition(
+            membership_year=membership, to=Status.ACTIVE, paid_on=paid_on, invoice_reference=invoice_reference
+        )
+    # Only the first membership sets it: renewals leave it as it is.
+    Organisation.objects.filter(pk=organisation.pk, member_since__isnull=True).update(
+        member_since=datetime.date(year, 1, 1)
+    )
+    organisation.refresh_from_db(fields=["member_since", "status"])
+    return membership
+
+
+@transaction.atomic
+def membership_resign(*, organisation: Organisation, on: datetime.date, reason: str) -> MembershipYear:
+    """The organisation leaves the cluster on `on`: that year and any later one become resigned."""
+    if not reason.strip():
+        raise ValidationError(_("A resignation needs its date and reason."), code="resignation")
+    membership = membership_year_open(organisation=organisation, year=on.year)
+    years = MembershipYear.objects.filter(organisation=organisation, year__gte=on.year).exclude(status=Status.RESIGNED)
+    for later in years.select_for_update():
+        membership_year_transition(membership_year=later, to=Status.RESIGNED, resigned_on=on, resignation_reason=reason)
+    membership.refresh_from_db()
+    return membership
+
+
+def organisation_status_sync(*, today: datetime.date, organisation_ids: Iterable[int] | None = None) -> int:
+    """Set each organisation's status from its membership year of `today`'s year. Idempotent; returns rows changed."""
+    changed = 0
+    for year_status, organisation_status in ORGANISATION_STATUS_FOR.items():
+        has_year = MembershipYear.objects.filter(organisation=OuterRef("pk"), year=today.year, status=year_status)
+        organisations = Organisation.objects.filter(Exists(has_year)).exclude(status=organisation_status)
+        if organisation_ids is not None:
+            organisations = organisations.filter(pk__in=list(organisation_ids))
+        changed += organisations.update(status=organisation_status)
+    return changed
+
+
+def membership_years_open_for_members_of(*, year: int, new_year: int) -> tuple[int, list[str]]:
+    """Open `new_year` (pending, fee from the grid) for every organisation that was a member in `year`
+    (active or grace) and has no `new_year` yet. Idempotent; in bulk, so it stays quick at any size.
+
+    Returns (how many opened, one line per organisation the grid has no fee for).
+    """
+    grid: dict[str, list[FeeRate]] = {}
+    for rate in FeeRate.objects.order_by("-headcount_min"):
+        grid.setdefault(rate.category, []).append(rate)
+    renewing = (
+        Organisation.objects.filter(
+            membership_years__year=year, membership_years__status__in=[Status.ACTIVE, Status.GRACE]
+        )
+        .exclude(membership_years__year=new_year)
+        .only("pk", "name", "category", "headcount")
+    )
+    opened, skipped, batch = 0, [], []
+    for organisation in renewing.iterator(chunk_size=2000):
+        headcount = organisation.headcount or 0
+        rate = next(
+            (
+                r
+                for r in grid.get(organisation.category, [])
+                if r.headcount_min <= headcount and (r.headcount_max is None or headcount <= r.headcount_max)
+            ),
+            None,
+        )
+        if rate is None:
+            skipped.append(f"{organisation}: {_('no fee rate for its category and headcount')}")
+            continue
+        batch.append(MembershipYear(organisation_id=organisation.pk, year=new_year, fee=rate.amount))
+    # ignore_conflicts: a concurrent run that opened some of them first wins, nothing is duplicated.
+    for start in range(0, len(batch), 2000):
+        created = MembershipYear.objects.bulk_create(batch[start : start + 2000], ignore_conflicts=True)
+        opened += len(created)
+    return opened, skipped
+
+
+def _bulk_move(queryset, to: str) -> int:
+    """Move every row of `queryset` to `to` in one conditional UPDATE, only from statuses allowed to go there."""
+    sources = [status for status, targets in ALLOWED.items() if to in targets]
+    return queryset.filter(status__in=sources).update(status=to, updated_at=timezone.now())
+
+
+@dataclass
+class StatusReport:
+    opened: int = 0
+    grace: int = 0
+    lapsed: int = 0
+    organisations_changed: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def membership_statuses_advance(*, today: datetime.date) -> StatusReport:
+    """Move membership years with the calendar on `today`. Safe to run any number of times a day.
+
+    - members of last year who have not resigned get this year's membership opened (pending);
+    - this year's unpaid memberships are in their grace period until grace_end(), then lapse;
+    - unpaid memberships of earlier years lapse;
+    - each organisation's status follows its membership of this year.
+    """
+    report = StatusReport()
+    year = today.year
+    report.opened, report.skipped = membership_years_open_for_members_of(year=year - 1, new_year=year)
+    with transaction.atomic():
+        unpaid = MembershipYear.objects.filter(status__in=[Status.PENDING, Status.GRACE])
+        report.lapsed += _bulk_move(unpaid.filter(year__lt=year), Status.LAPSED)
+        if today > grace_end(year):
+            report.lapsed += _bulk_move(unpaid.filter(year=year), Status.LAPSED)
+        else:
+            report.grace += _bulk_move(unpaid.filter(year=year, status=Status.PENDING), Status.GRACE)
+        report.organisations_changed = organisation_status_sync(today=today)
+    return report
+
+
+# --- Renewal reminders ----------------------------------------------------------------
+
+
+def renewal_year_for(*, organisation: Organisation, today: datetime.date) -> int:
+    """The year a reminder is about: this year while it is unpaid, otherwise next year."""
+    current = MembershipYear.objects.filter(organisation=organisation, year=today.year).first()
+    if current is not None and current.status in (Status.PENDING, Status.GRACE, Status.LAPSED):
+        return today.year
+    return today.year + 1
+
+
+def renewal_reminders_due(*, today: datetime.date) -> list[int]:
+    """Open next year's membership of current members once the reminder window starts; return the
+    ids of memberships whose reminder is still to send. Idempotent."""
+    window_start = datetime.date(today.year, 12, 31) - datetime.timedelta(days=settings.MEMBERS_RENEWAL_REMINDER_DAYS)
+    if today < window_start:
+        return []
+    next_year = today.year + 1
+    _opened, skipped = membership_years_open_for_members_of(year=today.year, new_year=next_year)
+    for line in skipped:
+        logger.warning("No renewal opened: %s", line)
+    return list(
+        MembershipYear.objects.filter(
+            year=next_year, status=Status.PENDING, reminder_status=Reminder.NOT_SENT
+        ).values_list("pk", flat=True)
+    )
+
+
+def renewal_reminder_claim(*, membership_year_id: int) -> bool:
+    """Claim the reminder of one membership year: only one caller ever gets True."""
+    claimed = MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.NOT_SENT).update(
+        reminder_status=Reminder.SENDING, reminder_claimed_at=timezone.now()
+    )
+    return claimed == 1
+
+
+def _record(membership_year_id: int, *, status: str, error: str = "", sent: bool = False, attempt: bool = True) -> None:
+    changes = {"reminder_status": status, "reminder_error": error[:2000]}
+    if sent:
+        changes["reminder_sent_at"] = timezone.now()
+    MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.SENDING).update(**changes)
+    if attempt:
+        MembershipYear.objects.filter(pk=membership_year_id).update(reminder_attempts=F("reminder_attempts") + 1)
+
+
+def billing_recipients(organisation: Organisation) -> list[str]:
+    """Billing contacts' addresses; the primary contacts' when there is no billing contact."""
+    people = organisation.people.exclude(email="")
+    emails = [p.email for p in people.filter(is_billing_contact=True)]
+    return emails or [p.email for p in people.filter(is_primary_contact=True)]
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError)
+
+
+def renewal_reminder_send(*, membership_year_id: int) -> str:
+    """Send one renewal reminder, exactly once: claim the row, send, record the outcome.
+
+    Returns "sent", "already-claimed" or "failed". Raises TransientEmailError after releasing the
+    claim, so a retry (or the next scan) can claim it again; nothing was delivered in that case.
+    If the worker dies between claim and record, the row stays "sending" and
+    renewal_reminders_interrupted() later marks it failed for staff to check: never sent twice.
+    """
+    if not renewal_reminder_claim(membership_year_id=membership_year_id):
+        return "already-claimed"
+    membership = MembershipYear.objects.select_related("organisation").get(pk=membership_year_id)
+    organisation = membership.organisation
+    recipients = billing_recipients(organisation)
+    if not recipients:
+        _record(membership_year_id, status=Reminder.FAILED, error=_("No billing or primary contact with an e-mail."))
+        return "failed"
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "organisation": organisation,
+            "membership": membership,
+            "year_end": datetime.date(membership.year - 1, 12, 31),
+            "url": settings.SITE_URL + reverse("members:membership", args=[organisation.slug]),
+        }
+        subject = _("Medicen Paris Region: renewal of your membership for %(year)s") % {"year": membership.year}
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("members/emails/renewal_reminder.txt", context),
+            to=recipients,
+        )
+    try:
+        message.send()
+    except Exception as error:
+        if is_transient(error):
+            _record(membership_year_id, status=Reminder.NOT_SENT, error=f"{type(error).__name__}: {error}")
+            raise TransientEmailError(str(error)) from error
+        if isinstance(error, smtplib.SMTPException | OSError):
+            _record(membership_year_id, status=Reminder.FAILED, error=f"{type(error).__name__}: {error}")
+            return "failed"
+        # A bug, not a delivery problem: leave the row claimed and let it surface.
+        raise
+    _record(membership_year_id, status=Reminder.SENT, sent=True)
+    return "sent"
+
+
+def renewal_reminder_give_up(*, membership_year_id: int, reason: str) -> None:
+    """Record the final failure of a reminder whose retries are exhausted."""
+    MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.NOT_SENT).update(
+        reminder_status=Reminder.FAILED, reminder_error=reason[:2000]
+    )
+
+
+def renewal_reminders_interrupted(*, older_than: datetime.timedelta) -> int:
+    """Mark reminders stuck in "sending" (a worker died mid-send) failed: staff check and resend them."""
+    return MembershipYear.objects.filter(
+        reminder_status=Reminder.SENDING, reminder_claimed_at__lt=timezone.now() - older_than
+    ).update(
+        reminder_status=Reminder.FAILED,
+        reminder_error=_("Interrupted while sending; it may or may not have been delivered."),
+    )
+
+
+def renewal_reminders_request(*, organisations: Iterable[Organisation], today: datetime.date) -> tuple[list[int], int]:
+    """Staff ask to remind these organisations now. Failed reminders are reset to try again;
+    reminders already sent are not sent twice. Returns (ids to send, already sent)."""
+    ids, already = [], 0
+    for organisation in organisations:
+        membership = membership_year_open(
+            organisation=organisation, year=renewal_year_for(organisation=organisation, today=today)
+        )
+        if membership.reminder_status in (Reminder.SENT, Reminder.SENDING):
+            already += 1
+            continue
+        MembershipYear.objects.filter(pk=membership.pk, reminder_status=Reminder.FAILED).update(
+            reminder_status=Reminder.NOT_SENT, reminder_error=""
+        )
+        ids.append(membership.pk)
+    return ids, already
+
+
+def membership_renew(*, organisations: Iterable[Organisation], today: datetime.date) -> int:
+    """Staff mark organisations as renewed (fee received today) for the year being renewed."""
+    count = 0
+    for organisation in organisations:
+        year = renewal_year_for(organisation=organisation, today=today)
+        membership = membership_record_payment(organisation=organisation, year=year, paid_on=today)
+        count += membership.status == Status.ACTIVE
+    return count
+
+
+# --- Contacts' accounts -----------------------------------------------------------------
+
+INVITATION_SALT = "members.invitation"
+
+
+def _password_fingerprint(user: User) -> str:
+    # Changes as soon as a password is set, so an invitation link works once.
+    return hashlib.sha256(user.password.encode()).hexdigest()[:16]
+
+
+def invitation_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "p": _password_fingerprint(user)}, salt=INVITATION_SALT, compress=True)
+
+
+def invitation_user(token: str) -> User | None:
+    """The user an invitation link is for, or None if it is forged, expired or already used."""
+    try:
+        data = signing.loads(
+            token, salt=INVITATION_SALT, max_age=datetime.timedelta(days=settings.MEMBERS_INVITATION_DAYS)
+        )
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.has_usable_password() or _password_fingerprint(user) != data.get("p"):
+        return None
+    return user
+
+
+@transaction.atomic
+def person_invite(*, person: Person, by: User) -> User:
+    """Give a contact an account: a login without a password, and an e-mail with a link to set one."""
+    if not person.email:
+        raise ValidationError(_("%(person)s has no e-mail address."), code="no_email", params={"person": person})
+    email = User.objects.normalize_email(person.email).lower()
+    user = person.user or User.objects.filter(email__iexact=email).first()
+    if user is not None and user.has_usable_password():
+        raise ValidationError(_("%(person)s already has an account."), code="has_account", params={"person": person})
+    if user is not None and Person.objects.filter(user=user).exclude(pk=person.pk).exists():
+        raise ValidationError(
+            _("The address %(email)s is already used by another person's account."),
+            code="email_taken",
+            params={"email": email},
+        )
+    if user is None:
+        user = User.objects.create_user(email=email, first_name=person.first_name, last_name=person.last_name)
+    # set_unusable_password() gives a fresh random hash: earlier links stop working.
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    Person.objects.filter(pk=person.pk).update(user=user, invited_at=now, invitation_sent_at=None)
+    person.user, person.invited_at, person.invitation_sent_at = user, now, None
+    from members.tasks import send_invitation
+
+    send_invitation.delay_on_commit(person.pk)
+    logger.info("%s invited %s", by, person)
+    return user
+
+
+def invitation_send(*, person_id: int) -> str:
+    """Send a pending invitation once: claim it, send, release the claim if the server refused for now."""
+    claimed = Person.objects.filter(pk=person_id, invitation_sent_at__isnull=True, user__isnull=False).update(
+        invitation_sent_at=timezone.now()
+    )
+    if claimed != 1:
+        return "already-claimed"
+    person = Person.objects.select_related("user", "organisation").get(pk=person_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "person": person,
+            "url": settings.SITE_URL + reverse("members:invitation", args=[invitation_token(person.user)]),
+            "days": settings.MEMBERS_INVITATION_DAYS,
+        }
+        message = EmailMultiAlternatives(
+            subject=_("Your account on the Medicen Portal"),
+            body=render_to_string("members/emails/invitation.txt", context),
+            to=[person.user.email],
+        )
+    try:
+        message.send()
+    except Exception as error:
+        if is_transient(error):
+            Person.objects.filter(pk=person_id).update(invitation_sent_at=None)
+            raise TransientEmailError(str(error)) from error
+        raise
+    return "sent"
+
+
+# --- Public profile ------------------------------------------------------------------------
+
+
+PROFILE_FIELDS = ("description", "website", "logo", "directory_opt_in")
+
+
+@transaction.atomic
+def organisation_profile_update(
+    *, organisation: Organisation, by: User, das_interests: Iterable, **fields
+) -> Organisation:
+    """A member contact (or staff) updates the public profile; name, SIREN and category are not part of it."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.full_clean()
+    organisation.save()
+    organisation.das_interests.set(das_interests)
+    logger.info("%s updated the profile of %s", by, organisation)
+    return organisation

@@ -1,0 +1,193 @@
+"""The public member directory and the staff changelist: content, filters, query counts."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from members.models import Organisation
+from members.selectors import membership_mix
+from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+
+
+def make(count: int, areas, **fields) -> list[Organisation]:
+    organisations = []
+    for n in range(count):
+        organisation = OrganisationFactory(**fields)
+        organisation.das_interests.set([areas["imaging"], areas["digital-health"]][: 1 + n % 2])
+        PersonFactory(organisation=organisation, email=f"secret{organisation.pk}@member.example")
+        organisations.append(organisation)
+    return organisations
+
+
+def test_the_directory_lists_active_members_who_opted_in_only(areas):
+    OrganisationFactory(name="Listed Biotech")
+    OrganisationFactory(name="Shy Biotech", directory_opt_in=False)
+    OrganisationFactory(name="Former Biotech", status=Organisation.Status.RESIGNED)
+    OrganisationFactory(name="Prospect Biotech", status=Organisation.Status.PROSPECT)
+
+    page = Client().get("/members/").content.decode()
+
+    assert "Listed Biotech" in page
+    assert "Shy Biotech" not in page and "Former Biotech" not in page and "Prospect Biotech" not in page
+
+
+def test_the_directory_never_shows_contacts_email_addresses(areas):
+    make(3, areas)
+
+    page = Client().get("/members/").content.decode()
+    detail = Client().get(f"/members/{Organisation.objects.first().slug}/").content.decode()
+
+    assert "@member.example" not in page
+    assert "@member.example" not in detail
+
+
+def test_search_ignores_accents_case_and_punctuation(areas):
+    OrganisationFactory(name="Hôpital Saint-Louis (AP-HP)", city="Paris")
+    OrganisationFactory(name="NeuroWave", city="Évry")
+
+    page = Client().get("/members/", {"q": "hopital saint louis"}).content.decode()
+    by_city = Client().get("/members/", {"q": "évry"}).content.decode()
+
+    assert "Saint-Louis" in page and "NeuroWave" not in page
+    assert "NeuroWave" in by_city and "Saint-Louis" not in by_city
+
+
+def test_filters_by_das_category_and_departement(areas):
+    imaging = OrganisationFactory(name="Imaging Co", postcode="92100", category="sme")
+    imaging.das_interests.set([areas["imaging"]])
+    digital = OrganisationFactory(name="Digital Co", postcode="75013", category="startup")
+    digital.das_interests.set([areas["digital-health"]])
+
+    by_das = Client().get("/members/", {"das": "imaging"}).content.decode()
+    by_category = Client().get("/members/", {"category": "startup"}).content.decode()
+    by_departement = Client().get("/members/", {"departement": "92"}).content.decode()
+
+    assert "Imaging Co" in by_das and "Digital Co" not in by_das
+    assert '<option value="imaging" selected>' in by_das
+    assert '<option value="24" selected>' in by_das  # the page size in use, even when not asked for
+    assert "Digital Co" in by_category and "Imaging Co" not in by_category
+    assert "Imaging Co" in by_departement and "Digital Co" not in by_departement
+
+
+def test_the_directory_is_paginated(areas):
+    make(30, areas)
+
+    first = Client().get("/members/", {"per_page": 12})
+    third = Client().get("/members/", {"per_page": 12, "page": 3})
+
+    assert len(first.context["page"].object_list) == 12
+    assert len(third.context["page"].object_list) == 6
+    assert "Page 1 sur 3" in first.content.decode()
+
+
+def test_the_membership_mix_counts_the_triple_helix(areas):
+    OrganisationFactory(category="startup")
+    OrganisationFactory(category="large")
+    OrganisationFactory(category="hospital")
+    OrganisationFactory(category="research")
+    OrganisationFactory(category="authority")
+    OrganisationFactory(category="investor")
+    OrganisationFactory(category="startup", status=Organisation.Status.LAPSED)
+
+    OrganisationFactory(category="sme", directory_opt_in=False)
+
+    assert membership_mix() == {
+        "total": 7,
+        "industry": 3,
+        "research_clinical": 2,
+        "public_bodies": 1,
+        "others": 1,
+        "listed": 6,
+    }
+
+
+def directory_queries(client, django_assert_max_num_queries, **params) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/members/", params)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_directory_query_count_does_not_grow_with_data_or_page_size(areas, django_assert_max_num_queries):
+    client = Client()
+    filters = {"q": "organisation", "das": "imaging", "departement": "75", "category": "startup"}
+    make(5, areas)
+    client.get("/members/")  # warm the membership mix cache, as in production
+    small = directory_queries(client, django_assert_max_num_queries, per_page=12)
+    small_filtered = directory_queries(client, django_assert_max_num_queries, per_page=12, **filters)
+    make(60, areas)
+    cache.clear()
+    client.get("/members/")
+    large = directory_queries(client, django_assert_max_num_queries, per_page=96)
+    large_filtered = directory_queries(client, django_assert_max_num_queries, per_page=96, **filters)
+
+    assert small == large
+    assert small_filtered == large_filtered
+    with django_assert_max_num_queries(8):
+        cache.clear()  # the worst case: the membership mix is computed too
+        client.get("/members/", {"per_page": 96, **filters})
+
+
+def changelist_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/members/organisation/")
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_changelist_query_count_does_not_grow_with_data(areas, django_assert_max_num_queries):
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    make(5, areas)
+    small = changelist_queries(client)
+    make(60, areas)
+    large = changelist_queries(client)
+
+    assert small == large
+    with django_assert_max_num_queries(small):
+        client.get("/admin/members/organisation/", {"status__exact": "active", "das": "imaging", "departement": "75"})
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("biosense", "BioSense"),
+        ("BIO SENSE", "BioSense"),
+        ("552100554", "BioSense"),
+        ("552 100", "BioSense"),
+        ("créteil", "NeuroWave"),
+        ("jeanne.martin@neuro", "NeuroWave"),
+    ],
+)
+def test_staff_search_by_name_siren_city_and_contact_email(areas, term, found):
+    OrganisationFactory(name="BioSense", siren="552100554", city="Paris")
+    neuro = OrganisationFactory(name="NeuroWave", siren="732829320", city="Créteil")
+    PersonFactory(organisation=neuro, email="jeanne.martin@neurowave.example")
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get("/admin/members/organisation/", {"q": term})
+
+    names = [organisation.name for organisation in response.context["cl"].result_list]
+    assert names == [found]
+
+
+def test_member_contacts_and_anonymous_visitors_cannot_open_the_admin(three_users):
+    client = Client()
+    client.force_login(three_users["owner"])
+
+    assert client.get("/admin/members/organisation/").status_code == 302
+    assert Client().get("/admin/members/organisation/import/").status_code == 302

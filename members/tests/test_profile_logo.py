@@ -1,0 +1,65 @@
+"""Logo upload on the public profile: size limit, type checked by content, generated name, attachment."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from members.models import Organisation
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def post_logo(client, content: bytes, name: str):
+    return client.post(
+        "/members/biosense/edit/",
+        {"description": "x", "directory_opt_in": "on", "logo": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_a_png_logo_is_stored_under_a_generated_name_and_served_as_an_attachment(three_users):
+    client = Client()
+    client.force_login(three_users["owner"])
+
+    assert post_logo(client, PNG, "../../etc/passwd.png").status_code == 302
+
+    logo = Organisation.objects.get(slug="biosense").logo
+    assert logo.name.startswith("members/logos/") and "passwd" not in logo.name
+    response = Client().get("/members/biosense/logo/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(three_users):
+    client = Client()
+    client.force_login(three_users["owner"])
+
+    response = post_logo(client, b"<svg onload=alert(1)>", "logo.png")
+
+    assert response.status_code == 200
+    assert "PNG, JPEG ou WebP" in response.content.decode()
+    assert not Organisation.objects.get(slug="biosense").logo
+
+
+def test_a_logo_over_the_size_limit_is_refused(three_users):
+    client = Client()
+    client.force_login(three_users["owner"])
+
+    post_logo(client, PNG + b"\x00" * 600 * 1024, "big.png")
+
+    assert not Organisation.objects.get(slug="biosense").logo
+
+
+def test_the_logo_of_an_unlisted_organisation_is_not_served_to_the_public(three_users):
+    client = Client()
+    client.force_login(three_users["owner"])
+    post_logo(client, PNG, "logo.png")
+    Organisation.objects.filter(slug="biosense").update(directory_opt_in=False)
+
+    assert Client().get("/members/biosense/logo/").status_code == 404

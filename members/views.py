@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from members import services
+from members.forms import DirectoryFilterForm, OrganisationProfileForm
+from members.models import MembershipYear, logo_kind
+from members.permissions import (
+    can_edit_organisation_profile,
+    can_view_organisation_private,
+    get_organisation_for_user,
+    get_public_organisation,
+    organisation_of,
+)
+from members.selectors import directory_organisations, membership_mix
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    """The public member directory: listed members, searchable and filtered, with the membership mix."""
+    form = DirectoryFilterForm(request.GET or None)
+    filters = form.filters()
+    mix = membership_mix()
+    paginator = Paginator(directory_organisations(**filters), form.page_size())
+    if not any(filters.values()):
+        # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
+        paginator.count = mix["listed"]
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "options": form.options(), "page": page, "mix": mix, "query": query.urlencode()}
+    return render(request, "members/directory.html", context)
+
+
+def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = get_public_organisation(request.user, slug)
+    return render(
+        request,
+        "members/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "can_edit": can_edit_organisation_profile(request.user, organisation),
+            "can_view_private": can_view_organisation_private(request.user, organisation),
+        },
+    )
+
+
+def organisation_logo(request: HttpRequest, slug: str) -> FileResponse:
+    """The logo, for whoever may see the organisation's page; served as an attachment, typed by its content."""
+    organisation = get_public_organisation(request.user, slug)
+    if not organisation.logo:
+        raise Http404
+    handle = organisation.logo.open("rb")
+    kind = logo_kind(handle.read(16))
+    handle.seek(0)
+    if kind is None:
+        handle.close()
+        raise Http404
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{organisation.slug}.{kind}",
+        content_type={"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}[kind],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = get_organisation_for_user(request.user, slug)
+    if not can_edit_organisation_profile(request.user, organisation):
+        raise PermissionDenied
+    form = OrganisationProfileForm(request.POST or None, request.FILES or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.PROFILE_FIELDS}
+        if fields["logo"] is False:  # "clear" ticked
+            fields["logo"] = ""
+        services.organisation_profile_update(
+            organisation=organisation, by=request.user, das_interests=form.cleaned_data["das_interests"], **fields
+        )
+        messages.success(request, _("The profile of %(name)s was saved.") % {"name": organisation.name})
+        return redirect("members:organisation", slug=organisation.slug)
+    return render(request, "members/organisation_edit.html", {"organisation": organisation, "form": form})
+
+
+@login_required
+def membership(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organisation's own page: membership years, fees, contacts. Its contacts and staff only."""
+    organisation = get_organisation_for_user(request.user, slug)
+    years = MembershipYear.objects.filter(organisation=organisation).order_by("-year")
+    contacts = organisation.people.select_related("user").order_by("last_name", "first_name")
+    return render(
+        request,
+        "members/membership.html",
+        {
+            "organisation": organisation,
+            "years": years,
+            "contacts": contacts,
+            "can_edit": can_edit_organisation_profile(request.user, organisation),
+        },
+    )
+
+
+@login_required
+def my_organisation(request: HttpRequest) -> HttpResponse:
+    organisation = organisation_of(request.user)
+    if organisation is None:
+        raise Http404
+    return redirect("members:membership", slug=organisation.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Set a password from a staff invitation; the link is signed, expires and works once."""
+    user = services.invitation_user(token)
+    if user is None:
+        return render(request, "members/invitation_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your password is set; you are logged in."))
+        organisation = organisation_of(user)
+        if organisation is not None:
+            return redirect("members:membership", slug=organisation.slug)
+        return redirect("das:home")
+    return render(request, "members/invitation.html", {"form": form, "invited": user})
