@@ -24,7 +24,7 @@ class Bar:
 
 
 def _money(value: Decimal | int) -> str:
-    return f"{intcomma(int(round(value)))} €"
+    return f"{intcomma(round(value))} €"
 
 
 def bar_chart(rows: list[tuple[str, Decimal | int]], *, money: bool = False) -> dict:

@@ -18,7 +18,7 @@ from members.models import Person
 from members.permissions import organisation_of, person_of
 from projects import permissions, services
 from projects.charts import bar_chart
-from projects.eligibility import consortium_problems, submission_problems
+from projects.eligibility import submission_problems
 from projects.forms import (
     AttachmentForm,
     ConflictForm,
@@ -32,9 +32,11 @@ from projects.forms import (
 )
 from projects.models import Project, Review
 from projects.selectors import funded_projects_detail, impact_figures, partner_suggestions, reviewer_candidates
-from projects.workflow import ACTION_LABELS, TransitionError, TransitionRefused
+from projects.workflow import ACTION_LABELS, REVIEW_STATUSES, TransitionError, TransitionRefused
 
 PAGE_SIZE = 25
+# Where staff still need to see whether the proposal meets the submission rules.
+ELIGIBILITY_STATUSES = {*REVIEW_STATUSES, Project.Status.DRAFT, Project.Status.INFO_REQUESTED}
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -47,10 +49,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = Project.objects.select_related("lead_organisation", "primary_area").order_by("-updated_at", "-pk")
     if not permissions.is_staff(request.user):
         organisation = organisation_of(request.user)
-        if organisation is None:
-            projects = projects.none()
-        else:
-            projects = projects.visible_to_organisation(organisation.pk)
+        projects = projects.visible_to_organisation(organisation.pk) if organisation else projects.none()
     status = request.GET.get("status", "")
     if status in Project.Status.values:
         projects = projects.filter(status=status)
@@ -127,6 +126,7 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
             attachment_form=AttachmentForm(),
             attachments=project.attachments.all(),
             problems=submission_problems(project),
+            show_eligibility=True,
             suggestions=partner_suggestions(project),
         )
     return render(request, "projects/form.html", context)
@@ -158,7 +158,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "areas": list(project.areas.all()),
         "events": project.events.select_related("by").all(),
         "attachments": project.attachments.all(),
-        "problems": consortium_problems(project, partners) if project.status == Project.Status.DRAFT else [],
+        "problems": submission_problems(project) if project.is_editable else [],
+        "show_eligibility": project.is_editable,
         "suggestions": partner_suggestions(project) if permissions.is_consortium_contact(request.user, project) else [],
         "moves": moves,
         "can_edit": permissions.can_edit_project(request.user, project),
@@ -195,7 +196,8 @@ def project_transition(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Status changed to “%(status)s”.") % {"status": project.get_status_display()})
-    return redirect(request.POST.get("next") == "manage" and "projects:manage" or "projects:detail", pk=pk)
+    target = "projects:manage" if request.POST.get("next") == "manage" else "projects:detail"
+    return redirect(target, pk=pk)
 
 
 # --- Attachments ------------------------------------------------------------------------------------
@@ -302,6 +304,7 @@ def project_manage(request: HttpRequest, pk: int) -> HttpResponse:
         "funding_form": funding_form,
         "product_form": product_form,
         "problems": submission_problems(project),
+        "show_eligibility": project.status in ELIGIBILITY_STATUSES,
     }
     return render(request, "projects/manage.html", context)
 
@@ -399,7 +402,7 @@ def impact_csv(request: HttpRequest) -> HttpResponse:
     detail = request.GET.get("detail") == "1"
     if detail and not permissions.is_staff(request.user):
         raise Http404("No such export.")
-    response["Content-Disposition"] = f'attachment; filename="medicen-impact{"-detail" if detail else ""}.csv"'  # noqa: S608 - not SQL
+    response["Content-Disposition"] = f'attachment; filename="medicen-impact{"-detail" if detail else ""}.csv"'
     writer = csv.writer(response)
     if detail:
         writer.writerow(["id", "acronym", "title", "organisation", "das", "status", "granted", "public_aid",
