@@ -34,6 +34,7 @@ from projects.models import Project, Review
 from projects.selectors import funded_projects_detail, impact_figures, partner_suggestions, reviewer_candidates
 from projects.workflow import ACTION_LABELS, REVIEW_STATUSES, TransitionError, TransitionRefused
 
+S = Project.Status
 PAGE_SIZE = 25
 # Where staff still need to see whether the proposal meets the submission rules.
 ELIGIBILITY_STATUSES = {*REVIEW_STATUSES, Project.Status.DRAFT, Project.Status.INFO_REQUESTED}
@@ -88,8 +89,10 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
                 form.add_error(None, exc)
             else:
                 if request.POST.get("action") == "submit":
+                    # After "more information requested", submitting again is a resubmission.
+                    to = S.RESUBMITTED if saved.status == S.INFO_REQUESTED else S.SUBMITTED
                     try:
-                        services.project_transition(project=saved, to=Project.Status.SUBMITTED, by=request.user)
+                        services.project_transition(project=saved, to=to, by=request.user)
                     except TransitionRefused as exc:
                         messages.warning(request, _("Draft saved, but it cannot be submitted yet."))
                         for problem in exc.messages:

@@ -7,7 +7,6 @@ mark it funded; the member reads the timeline. Screenshots go to var/e2e/.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -60,10 +59,11 @@ def _move(page, to, comment=""):
     page.wait_for_load_state()
 
 
-def test_member_submits_and_staff_take_the_proposal_to_labelled_and_funded(live_server, cast, tmp_path):
+def test_member_submits_and_staff_take_the_proposal_to_labelled_and_funded(live_server, cast, tmp_path, monkeypatch):
     from playwright.sync_api import expect, sync_playwright
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread; the ORM is ours
+    # Playwright's event loop runs in this thread; the ORM calls of the test are ours (restored afterwards).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SHOTS.mkdir(parents=True, exist_ok=True)
     document = tmp_path / "consortium-agreement.pdf"
     document.write_bytes(PDF)

@@ -157,3 +157,26 @@ def test_partner_suggestions_fill_the_missing_kind_of_partner(client, owner, are
     assert 'id="suggestions"' in text
     assert "Inserm U999" in text
     assert "Old Lab" not in text and "Far Lab" not in text
+
+
+def test_after_more_information_is_requested_save_and_submit_resubmits(client, owner, area, staff):
+    from projects import services
+
+    client.force_login(owner)
+    client.post("/projects/new/", full_data(owner, area) | {"action": "submit"})
+    project = Project.objects.get()
+    services.project_transition(project=project, to=Project.Status.UNDER_REVIEW, by=staff)
+    services.project_transition(project=project, to=Project.Status.INFO_REQUESTED, by=staff, comment="Budget?")
+    data = full_data(owner, area) | {"action": "submit", "summary": "A bedside test, with the budget detailed."}
+    data = {k: v for k, v in data.items() if not k.startswith("partners-")}
+    data |= management(3) | {
+        **partner_row(0, owner.person.organisation, "lead", "50"),
+        **partner_row(1, project.partners.all()[1].organisation, "partner", "30"),
+        **partner_row(2, project.partners.all()[2].organisation, "partner", "20"),
+    }
+
+    client.post(f"/projects/{project.pk}/edit/", data)
+
+    project.refresh_from_db()
+    assert project.status == Project.Status.RESUBMITTED
+    assert project.summary == "A bedside test, with the budget detailed."

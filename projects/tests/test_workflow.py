@@ -126,7 +126,7 @@ def test_a_stale_transition_gets_a_clear_error(project, owner, staff):
     services.project_transition(project=project, to=S.SUBMITTED, by=owner)
     services.project_transition(project=project, to=S.WITHDRAWN, by=owner)
 
-    with pytest.raises(ConcurrentUpdate, match="same time"):
+    with pytest.raises(ConcurrentUpdate, match="au même moment"):
         services.project_transition(project=stale, to=S.SUBMITTED, by=owner)
 
     assert ProjectEvent.objects.filter(project=project).count() == 2
