@@ -34,7 +34,7 @@ from projects.models import (
 )
 from projects.selectors import reviewer_exclusion_reason
 from projects.uploads import MAX_ATTACHMENTS, safe_display_name, validate_upload
-from projects.workflow import ALLOWED, ConcurrentUpdate, InvalidTransition, TransitionRefused
+from projects.workflow import ALLOWED, REVIEW_STATUSES, ConcurrentUpdate, InvalidTransition, TransitionRefused
 
 logger = logging.getLogger(__name__)
 S = Project.Status
@@ -271,6 +271,8 @@ def review_assign(*, project: Project, reviewer: Person, by: User) -> Review:
     """Assign a governance member of the proposal's DAS; conflicts of interest are refused."""
     if not permissions.can_manage_project(by):
         raise PermissionDenied(_("Only cluster staff assign reviewers."))
+    if project.status not in REVIEW_STATUSES:
+        raise ValidationError(_("Reviewers are assigned once the proposal is submitted and until it is decided."))
     reason = reviewer_exclusion_reason(project, reviewer)
     if reason:
         raise ValidationError(reason)

@@ -167,6 +167,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "moves": moves,
         "can_edit": permissions.can_edit_project(request.user, project),
         "can_manage": permissions.can_manage_project(request.user),
+        # Contacts' e-mails are for the consortium and staff, not for reviewers.
+        "show_contacts": permissions.is_staff(request.user) or permissions.is_consortium_contact(request.user, project),
         "shared_comments": [
             review.comments
             for review in project.reviews.filter(comments_shared=True, state=Review.State.SUBMITTED).exclude(

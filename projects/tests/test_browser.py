@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from das.tests.factories import MandateFactory, StrategicAreaFactory
 from members.models import Organisation
@@ -173,6 +174,9 @@ def test_member_submits_and_staff_take_the_proposal_to_labelled_and_funded(live_
         expect(public.locator("[data-figure=projects_funded]")).to_have_text("1")
         public.screenshot(path=str(SHOTS / "08-impact.png"), full_page=True)
         browser.close()
+        # The ORM calls above ran inside Playwright's event-loop context, which Django gives its
+        # own connection: close it here, or it outlives the test database.
+        connections.close_all()
 
     assert Notification.objects.filter(event__project=project).count() == 2 * 5
     assert set(Notification.objects.values_list("state", flat=True)) == {Notification.State.SENT}

@@ -100,12 +100,17 @@ def test_the_staff_page_is_for_staff_only(client, owner, colleague, staff, proje
     assert get(client, colleague, f"/projects/{project.pk}/manage/").status_code == 404
 
 
-def test_a_reviewer_sees_only_the_proposals_assigned_to_them(client, staff, project):
+def test_a_reviewer_sees_only_the_proposals_assigned_to_them_without_contacts_emails(client, staff, project):
+    project.partners.update(contact_email="jeanne.martin@example.org")
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.UNDER_REVIEW)
+    project.refresh_from_db()
     assigned = reviewer_for(project.primary_area)
     not_assigned = reviewer_for(project.primary_area)
     services.review_assign(project=project, reviewer=assigned.person, by=staff)
 
-    assert get(client, assigned, f"/projects/{project.pk}/").status_code == 200
+    response = get(client, assigned, f"/projects/{project.pk}/")
+    assert response.status_code == 200
+    assert "jeanne.martin@example.org" not in response.content.decode()
     assert get(client, not_assigned, f"/projects/{project.pk}/").status_code == 404
 
 

@@ -129,3 +129,10 @@ def test_unshared_comments_stay_with_staff(client, under_review, staff, owner):
     assert "Internal remark." not in client.get(f"/projects/{under_review.pk}/").content.decode()
     client.force_login(staff)
     assert "Internal remark." in client.get(f"/projects/{under_review.pk}/manage/").content.decode()
+
+
+def test_reviewers_are_assigned_only_while_the_proposal_is_with_the_cluster(project, staff):
+    kol = reviewer_for(project.primary_area)
+
+    with pytest.raises(ValidationError):
+        services.review_assign(project=project, reviewer=kol.person, by=staff)  # still a draft
