@@ -226,3 +226,10 @@ for _folder in (
     CELERY_QUEUE_DIR / "results",
 ):
     os.makedirs(_folder, exist_ok=True)
+
+# --- projects: proposal notifications ---------------------------------------------------
+# Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
+CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
+    "task": "projects.enqueue_stale_notifications",
+    "schedule": 600.0,
+}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from das.models import Mandate, StrategicArea
 from members.models import Organisation, Person
-from projects.models import FundingDecision, FundingScope, Partner, Product, Project
+from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
 
 
 def consortium_organisation_ids(project: Project) -> set[int]:
@@ -76,6 +78,16 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
             candidate = by_person[person.pk] = ReviewerCandidate(person, [], reason, person.pk in assigned)
         candidate.areas.append(f"{mandate.area.name} ({mandate.get_role_display()})")
     return list(by_person.values())
+
+
+def stale_notification_ids(*, older_than: datetime.timedelta) -> list[int]:
+    """Notifications never attempted long after their transition: their enqueue was lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Notification.objects.filter(state=Notification.State.PENDING, attempts=0, event__at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
 
 
 # --- Partner suggestions ---------------------------------------------------------------------

@@ -175,7 +175,9 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
             [Notification(event=event, audience=audience) for audience in Notification.Audience.values]
         )
         ids = [notification.pk for notification in notifications]
-        transaction.on_commit(lambda: [send_project_notification.delay(pk) for pk in ids])
+        # robust: a broker outage must not turn a committed transition into an error page;
+        # notifications never enqueued are picked up by `projects.enqueue_stale_notifications`.
+        transaction.on_commit(lambda: [send_project_notification.delay(pk) for pk in ids], robust=True)
     project.status = to
     project.updated_at = now
     if "submitted_at" in updates:

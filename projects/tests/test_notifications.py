@@ -122,3 +122,24 @@ def test_a_real_worker_sends_each_transition_once_even_when_the_task_is_sent_twi
     assert wait_for(lambda: len(smtp_sink.messages) >= 2, timeout=10)
     time.sleep(2)  # give a duplicate the time to (wrongly) arrive
     assert sorted(m["To"] for m in smtp_sink.messages) == sorted([owner.email, staff.email])
+
+
+@pytest.mark.django_db
+def test_a_notification_whose_enqueue_was_lost_is_sent_by_the_periodic_scan(project, owner, staff, mailoutbox):
+    import datetime
+
+    from django.conf import settings
+
+    from projects.models import ProjectEvent
+    from projects.tasks import enqueue_stale_notifications
+
+    event = services.project_transition(project=project, to=S.SUBMITTED, by=owner)  # on_commit never ran
+    ProjectEvent.objects.filter(pk=event.pk).update(at=event.at - datetime.timedelta(minutes=11))
+    recent = services.project_transition(project=project, to=S.WITHDRAWN, by=owner)
+
+    assert enqueue_stale_notifications.apply().get() == 2
+
+    assert len(mailoutbox) == 2
+    assert set(recent.notifications.values_list("state", flat=True)) == {Notification.State.PENDING}
+    assert enqueue_stale_notifications.apply().get() == 0  # sent ones are not picked up again
+    assert "projects-enqueue-stale-notifications" in settings.CELERY_BEAT_SCHEDULE
