@@ -103,3 +103,11 @@ def test_the_csv_export_holds_the_same_figures(client, records):
     assert response["Content-Disposition"].startswith("attachment;")
     assert rows[1] == ["overall", "", "2", "3", "4500000.00", "1550000.00"]
     assert client.get("/impact/export.csv?detail=1").status_code == 404
+
+
+def test_large_amounts_are_shortened_in_millions_on_the_cards():
+    from projects.templatetags.projects_tags import money_short
+
+    with translation.override("fr"):
+        assert money_short(Decimal("1043071000")).replace("\xa0", " ") == "1 043,1 M€"
+        assert money_short(Decimal("950000.4")).replace("\xa0", " ") == "950 000 €"
