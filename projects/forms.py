@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
@@ -206,11 +207,12 @@ class ReviewForm(forms.ModelForm):
                 label=self.fields[name].label,
                 choices=[(n, str(n)) for n in range(6)],
                 coerce=int,
-                widget=forms.RadioSelect(attrs={"class": "form-check-inline"}),
+                widget=forms.RadioSelect,
             )
         self.fields["recommendation"].required = True
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(*[InlineRadios(name) for name in Review.CRITERIA], "recommendation", "comments")
 
 
 class ConflictForm(forms.Form):
