@@ -397,7 +397,8 @@ def impact(request: HttpRequest) -> HttpResponse:
         "is_staff": permissions.is_staff(request.user),
     }
     if context["is_staff"]:
-        context["detail"] = funded_projects_detail()
+        # Paginated: the CSV export (?detail=1) has every row.
+        context["detail"] = Paginator(funded_projects_detail(), 50).get_page(request.GET.get("page"))
     return render(request, "projects/impact.html", context)
 
 
