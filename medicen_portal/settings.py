@@ -316,3 +316,10 @@ CELERY_BEAT_SCHEDULE["members-renewal-reminders"] = {
     "task": "members.renewal_reminders_scan",
     "schedule": crontab(hour=9, minute=30),
 }
+
+# --- projects: proposal notifications ---------------------------------------------------
+# Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
+CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
+    "task": "projects.enqueue_stale_notifications",
+    "schedule": 600.0,
+}

@@ -13,5 +13,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("members/", include("members.urls")),
     path("projects/", include("projects.urls")),
+    path("impact/", include("projects.impact_urls")),
     path("", include("das.urls")),
 ]

@@ -1,2 +1,18 @@
+from django.urls import path
+
+from projects import views
+
 app_name = "projects"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("new/", views.project_create, name="create"),
+    path("reviews/", views.review_list, name="reviews"),
+    path("reviews/<int:review_pk>/", views.review_detail, name="review"),
+    path("<int:pk>/", views.project_detail, name="detail"),
+    path("<int:pk>/edit/", views.project_edit, name="edit"),
+    path("<int:pk>/status/", views.project_transition, name="transition"),
+    path("<int:pk>/manage/", views.project_manage, name="manage"),
+    path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+    path("<int:pk>/attachments/<int:attachment_pk>/delete/", views.attachment_delete, name="attachment_delete"),
+]

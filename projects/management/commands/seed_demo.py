@@ -12,7 +12,7 @@ from das.models import Mandate
 from das.services import governance_load
 from members.demo import demo_login, seed_organisations
 from members.models import Organisation, Person
-from projects.demo import seed_projects
+from projects.demo import give_demo_contact_projects, seed_projects
 
 DEMO_LOGINS = {
     "staff": "staff@medicen.example",
@@ -71,6 +71,8 @@ class Command(BaseCommand):
         demo_login(email=DEMO_LOGINS["staff"], password=password, person=staff_person, staff=True)
         demo_login(email=DEMO_LOGINS["contact"], password=password, person=contact_person)
         demo_login(email=DEMO_LOGINS["kol"], password=password, person=kol_person.person)
+        contact_person.refresh_from_db()
+        give_demo_contact_projects(organisation=contact_person.organisation, user=contact_person.user)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password})"))
         self.stdout.write(f"  staff           {DEMO_LOGINS['staff']}  (admin at /admin/)")
         self.stdout.write(f"  member contact  {DEMO_LOGINS['contact']}  ({contact_person.organisation})")

@@ -1,0 +1,67 @@
+"""Benchmark: time and queries of the project list, the staff list and the impact dashboard.
+
+Run against a seeded database (e.g. `python manage.py seed_demo --projects 3000`):
+
+    DEBUG=true PYTHONPATH=. .venv/bin/python bench/projects_pages.py
+
+Prints, for each page, the median time over 5 requests and the number of SQL queries.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medicen_portal.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from members.models import User  # noqa: E402
+from projects.models import Project  # noqa: E402
+from projects.selectors import impact_figures  # noqa: E402
+
+
+def measure(client: Client, url: str) -> tuple[float, int]:
+    times = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times) * 1000, len(queries)
+
+
+def main() -> None:
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["*"]
+    print(f"projects in the database: {Project.objects.count()}, funded: {Project.objects.funded().count()}")
+    staff = User.objects.filter(is_staff=True).first()
+    contact = User.objects.filter(email="contact@medicen.example").first()
+    started = time.perf_counter()
+    impact_figures()
+    print(f"impact_figures(): {(time.perf_counter() - started) * 1000:.1f} ms")
+    for label, user, url in [
+        ("member list", contact, "/projects/"),
+        ("staff list", staff, "/projects/"),
+        ("staff list, page 5", staff, "/projects/?page=5"),
+        ("impact (public)", None, "/impact/"),
+        ("impact (staff detail)", staff, "/impact/"),
+        ("impact CSV", None, "/impact/export.csv"),
+    ]:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        elapsed, queries = measure(client, url)
+        print(f"{label:24} {elapsed:8.1f} ms  {queries:3d} queries")
+
+
+if __name__ == "__main__":
+    main()

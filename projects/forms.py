@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from das.models import StrategicArea
+from members.models import Organisation
+from projects.models import FUNDER_SCOPE, FundingDecision, Partner, Product, Project, Review
+from projects.uploads import MAX_UPLOAD_BYTES
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProjectForm(forms.ModelForm):
+    """The proposal, in sections. Only the title is needed to save a draft."""
+
+    other_areas = forms.ModelMultipleChoiceField(
+        label=_("other strategic areas"),
+        queryset=StrategicArea.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Combined therapeutic solutions span several areas."),
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "title",
+            "acronym",
+            "summary",
+            "objectives",
+            "primary_area",
+            "kind",
+            "trl_start",
+            "trl_target",
+            "duration_months",
+            "total_budget",
+            "requested_aid",
+            "target_funder",
+            "target_programme",
+            "target_scope",
+            "funder_deadline",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "objectives": forms.Textarea(attrs={"rows": 4}),
+            "funder_deadline": DATE_INPUT,
+            "kind": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "other_areas" not in self.initial:
+            self.initial["other_areas"] = [
+                area.pk for area in self.instance.areas.all() if area.pk != self.instance.primary_area_id
+            ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(_("1. The project"), "title", "acronym", "summary", "objectives"),
+            Fieldset(_("2. Strategic areas"), "primary_area", "other_areas"),
+            Fieldset(
+                _("3. Scheme and maturity"),
+                "kind",
+                Div(
+                    Div("trl_start", css_class="col-md-4"),
+                    Div("trl_target", css_class="col-md-4"),
+                    Div("duration_months", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                _("4. Budget and targeted funding"),
+                Div(
+                    Div("total_budget", css_class="col-md-6"),
+                    Div("requested_aid", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("target_funder", css_class="col-md-4"),
+                    Div("target_programme", css_class="col-md-4"),
+                    Div("target_scope", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "funder_deadline",
+            ),
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        funder, scope = cleaned.get("target_funder"), cleaned.get("target_scope")
+        if funder in FUNDER_SCOPE and not scope:
+            cleaned["target_scope"] = FUNDER_SCOPE[funder]
+        return cleaned
+
+    def draft_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ["organisation", "name", "category", "role", "budget_share", "contact_name", "contact_email"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+        self.fields["organisation"].empty_label = _("— not a member —")
+        self.fields["category"].choices = [("", "—"), *Organisation.Category.choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Div(
+                Div("organisation", css_class="col-md-5"),
+                Div("name", css_class="col-md-4"),
+                Div("category", css_class="col-md-3"),
+                css_class="row",
+            ),
+            Div(
+                Div("role", css_class="col-md-2"),
+                Div("budget_share", css_class="col-md-2"),
+                Div("contact_name", css_class="col-md-3"),
+                Div("contact_email", css_class="col-md-3"),
+                Div("DELETE", css_class="col-md-2 pt-md-4"),
+                css_class="row",
+            ),
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("organisation"):
+            cleaned["name"], cleaned["category"] = "", ""
+        return cleaned
+
+
+class BasePartnerFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form):
+                continue
+            organisation = form.cleaned_data.get("organisation")
+            key = f"org:{organisation.pk}" if organisation else f"name:{form.cleaned_data.get('name', '').casefold()}"
+            label = organisation.name if organisation else form.cleaned_data.get("name", "")
+            if key in seen:
+                raise forms.ValidationError(_("%(name)s appears twice in the consortium.") % {"name": label})
+            seen[key] = label
+
+    def partner_rows(self) -> list[dict]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+
+PartnerFormSet = forms.formset_factory(PartnerForm, formset=BasePartnerFormSet, extra=2, can_delete=True, max_num=30)
+
+
+def partner_initial(project: Project) -> list[dict]:
+    return [
+        {
+            "organisation": partner.organisation_id,
+            "name": partner.name,
+            "category": partner.category,
+            "role": partner.role,
+            "budget_share": partner.budget_share,
+            "contact_name": partner.contact_name,
+            "contact_email": partner.contact_email,
+        }
+        for partner in project.partners.all()
+    ]
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("document"),
+        help_text=_("PDF, Word (DOCX), Excel (XLSX) or PowerPoint (PPTX), at most %(limit)s.")
+        % {"limit": filesizeformat(MAX_UPLOAD_BYTES)},
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.xlsx,.pptx"}),
+    )
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Project.Status.choices, widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = Review
+        fields = [*Review.CRITERIA, "recommendation", "comments"]
+        widgets = {"comments": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in Review.CRITERIA:
+            self.fields[name] = forms.TypedChoiceField(
+                label=self.fields[name].label,
+                choices=[(n, str(n)) for n in range(6)],
+                coerce=int,
+                widget=forms.RadioSelect,
+            )
+        self.fields["recommendation"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(*[InlineRadios(name) for name in Review.CRITERIA], "recommendation", "comments")
+
+
+class ConflictForm(forms.Form):
+    reason = forms.CharField(
+        label=_("conflict of interest"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: you advise one of the partners, or compete with them."),
+    )
+
+
+class AssignReviewerForm(forms.Form):
+    reviewer = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class FundingDecisionForm(forms.ModelForm):
+    total_investment = forms.DecimalField(
+        label=_("total investment of the project (€)"), required=False, max_digits=14, decimal_places=2, min_value=0
+    )
+
+    class Meta:
+        model = FundingDecision
+        fields = [
+            "funder",
+            "programme",
+            "scope",
+            "amount_requested",
+            "amount_granted",
+            "public_aid",
+            "decision_date",
+        ]
+        widgets = {"decision_date": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["name", "launched_on", "description"]
+        widgets = {"launched_on": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

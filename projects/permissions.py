@@ -1,0 +1,121 @@
+"""Who may do what with proposals. Views, templates, services and tests use these functions.
+
+- Staff see and manage every proposal.
+- Contacts of the proposing organisation (the "applicants") see it and edit it while it is a
+  draft or more information is requested.
+- Contacts of the other consortium member organisations see it, read-only.
+- Reviewers see the proposals they are assigned to (unless they declared a conflict), and
+  nobody else's review.
+- Everyone else gets a 404: an outsider does not even learn that the proposal exists.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from members.models import User
+from members.permissions import organisation_of, person_of
+from projects.models import Attachment, Project, Review
+from projects.workflow import APPLICANT, STAFF, TRANSITIONS
+
+AnyUser = User | AnonymousUser
+
+
+def is_staff(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def is_applicant(user: AnyUser, project: Project) -> bool:
+    """A contact of the organisation that proposes the project."""
+    organisation = organisation_of(user)
+    return organisation is not None and organisation.pk == project.lead_organisation_id
+
+
+def is_consortium_contact(user: AnyUser, project: Project) -> bool:
+    organisation = organisation_of(user)
+    if organisation is None:
+        return False
+    return (
+        organisation.pk == project.lead_organisation_id or project.partners.filter(organisation=organisation).exists()
+    )
+
+
+def active_review_of(user: AnyUser, project: Project) -> Review | None:
+    """The review `user` is assigned on `project`, unless they declared a conflict."""
+    person = person_of(user)
+    if person is None:
+        return None
+    return (
+        Review.objects.filter(project=project, reviewer=person)
+        .exclude(state=Review.State.CONFLICT)
+        .select_related("reviewer")
+        .first()
+    )
+
+
+def can_view_project(user: AnyUser, project: Project) -> bool:
+    if not user.is_authenticated:
+        return False
+    return is_staff(user) or is_consortium_contact(user, project) or active_review_of(user, project) is not None
+
+
+def can_create_project(user: AnyUser) -> bool:
+    return organisation_of(user) is not None
+
+
+def can_edit_project(user: AnyUser, project: Project) -> bool:
+    return project.is_editable and is_applicant(user, project)
+
+
+def can_manage_project(user: AnyUser) -> bool:
+    """Staff run the review, the labelling and record funding outcomes."""
+    return is_staff(user)
+
+
+def can_see_reviews(user: AnyUser, project: Project) -> bool:
+    """Reviewer names and scores: staff only (applicants never, reviewers only their own)."""
+    return is_staff(user)
+
+
+def can_view_attachment(user: AnyUser, attachment: Attachment) -> bool:
+    return can_view_project(user, attachment.project)
+
+
+def can_transition(user: AnyUser, project: Project, to: str) -> bool:
+    roles = TRANSITIONS.get((project.status, to))
+    if not roles or not user.is_authenticated:
+        return False
+    return (STAFF in roles and is_staff(user)) or (APPLICANT in roles and is_applicant(user, project))
+
+
+def allowed_moves(user: AnyUser, project: Project) -> list[str]:
+    """The statuses `user` may move `project` to now, in the workflow's order."""
+    order = list(Project.Status.values)
+    moves = [to for (frm, to) in TRANSITIONS if frm == project.status and can_transition(user, project, to)]
+    return sorted(moves, key=order.index)
+
+
+def get_project_for_user(user: AnyUser, pk: int) -> Project:
+    """The one access helper: the proposal if `user` may see it, else 404."""
+    project = Project.objects.select_related("lead_organisation", "primary_area", "proposer").filter(pk=pk).first()
+    if project is None or not can_view_project(user, project):
+        raise Http404("No such proposal.")
+    return project
+
+
+def get_attachment_for_user(user: AnyUser, project_pk: int, pk: int) -> Attachment:
+    project = get_project_for_user(user, project_pk)
+    attachment = Attachment.objects.filter(project=project, pk=pk).select_related("project").first()
+    if attachment is None:
+        raise Http404("No such attachment.")
+    return attachment
+
+
+def get_review_for_reviewer(user: AnyUser, pk: int) -> Review:
+    """A review, for the reviewer it is assigned to only (staff use the management page)."""
+    person = person_of(user)
+    review = Review.objects.select_related("project", "project__lead_organisation", "reviewer").filter(pk=pk).first()
+    if review is None or person is None or review.reviewer_id != person.pk:
+        raise Http404("No such review.")
+    return review

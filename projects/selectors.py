@@ -1,0 +1,256 @@
+"""Reads spanning several models: reviewers, partner suggestions, the impact figures."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from das.models import Mandate, StrategicArea
+from members.models import Organisation, Person
+from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
+
+
+def consortium_organisation_ids(project: Project) -> set[int]:
+    ids = set(project.partners.exclude(organisation=None).values_list("organisation_id", flat=True))
+    ids.add(project.lead_organisation_id)
+    return ids
+
+
+def project_area_ids(project: Project) -> set[int]:
+    ids = set(project.areas.values_list("pk", flat=True))
+    if project.primary_area_id:
+        ids.add(project.primary_area_id)
+    return ids
+
+
+def reviewer_exclusion_reason(project: Project, person: Person) -> str | None:
+    """Why `person` may not review `project` (None when they may)."""
+    if not Mandate.objects.current().filter(person=person, area_id__in=project_area_ids(project)).exists():
+        return _("%(name)s is not on the governance board of this proposal's strategic areas.") % {
+            "name": person.full_name
+        }
+    if person.organisation_id and person.organisation_id in consortium_organisation_ids(project):
+        return _("Conflict of interest: %(name)s works for %(organisation)s, which is in the consortium.") % {
+            "name": person.full_name,
+            "organisation": person.organisation.name,
+        }
+    if person.user_id is None:
+        return _("%(name)s has no login on the portal yet.") % {"name": person.full_name}
+    return None
+
+
+@dataclass
+class ReviewerCandidate:
+    person: Person
+    areas: list[str]
+    excluded_because: str | None
+    already_assigned: bool
+
+
+def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
+    """The current governance of the proposal's DAS, each with the reason they are excluded, if any."""
+    mandates = (
+        Mandate.objects.current()
+        .filter(area_id__in=project_area_ids(project))
+        .select_related("person__organisation", "area")
+        .order_by("area__position", "role", "person__last_name")
+    )
+    consortium = consortium_organisation_ids(project)
+    assigned = set(project.reviews.values_list("reviewer_id", flat=True))
+    by_person: dict[int, ReviewerCandidate] = {}
+    for mandate in mandates:
+        person = mandate.person
+        candidate = by_person.get(person.pk)
+        if candidate is None:
+            reason = None
+            if person.organisation_id and person.organisation_id in consortium:
+                reason = _("Conflict of interest: works for %(organisation)s, which is in the consortium.") % {
+                    "organisation": person.organisation.name
+                }
+            elif person.user_id is None:
+                reason = _("No login on the portal yet.")
+            candidate = by_person[person.pk] = ReviewerCandidate(person, [], reason, person.pk in assigned)
+        candidate.areas.append(f"{mandate.area.name} ({mandate.get_role_display()})")
+    return list(by_person.values())
+
+
+def stale_notification_ids(*, older_than: datetime.timedelta) -> list[int]:
+    """Notifications never attempted long after their transition: their enqueue was lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Notification.objects.filter(state=Notification.State.PENDING, attempts=0, event__at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+# --- Partner suggestions ---------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    gap: str
+    organisations: list[Organisation]
+
+
+def organisations_active_in(area_ids: set[int]) -> QuerySet[Organisation]:
+    """Active members active in these DAS: they took part in a project there or sit on its board.
+
+    The members app does not record organisations' DAS, so activity is read from the records.
+    """
+    in_projects = Partner.objects.filter(
+        Q(project__areas__in=area_ids) | Q(project__primary_area__in=area_ids), organisation__isnull=False
+    ).values("organisation_id")
+    led = Project.objects.filter(Q(areas__in=area_ids) | Q(primary_area__in=area_ids)).values("lead_organisation_id")
+    on_board = Mandate.objects.current().filter(area_id__in=area_ids).values("person__organisation_id")
+    return Organisation.objects.active().filter(Q(pk__in=in_projects) | Q(pk__in=led) | Q(pk__in=on_board))
+
+
+def partner_suggestions(project: Project, *, limit: int = 5) -> list[Suggestion]:
+    """Member organisations active in the proposal's DAS that would fill what the consortium lacks."""
+    if not project.is_collaborative:
+        return []
+    partners = list(project.partners.select_related("organisation"))
+    area_ids = project_area_ids(project)
+    if not area_ids:
+        return []
+    taken = consortium_organisation_ids(project)
+    gaps = []
+    if not any(partner.is_research_or_clinical for partner in partners):
+        gaps.append(
+            (
+                _("No research or clinical organisation yet: these members work in the same strategic areas."),
+                Organisation.RESEARCH_CLINICAL_CATEGORIES,
+            )
+        )
+    if len({partner.identity for partner in partners if partner.is_company}) < 2:
+        gaps.append(
+            (
+                _("Fewer than two companies: these member companies work in the same strategic areas."),
+                Organisation.COMPANY_CATEGORIES,
+            )
+        )
+    suggestions = []
+    for gap, categories in gaps:
+        organisations = list(
+            organisations_active_in(area_ids)
+            .filter(category__in=categories)
+            .exclude(pk__in=taken)
+            .annotate(activity=Count("partnerships", distinct=True) + Count("led_projects", distinct=True))
+            .order_by("-activity", "name")[:limit]
+        )
+        if organisations:
+            suggestions.append(Suggestion(gap, organisations))
+    return suggestions
+
+
+# --- Impact dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    projects_funded: int = 0
+    products_launched: int = 0
+    total_investment: Decimal = Decimal(0)
+    public_aid: Decimal = Decimal(0)
+
+    def as_row(self) -> list:
+        return [self.projects_funded, self.products_launched, self.total_investment, self.public_aid]
+
+
+@dataclass
+class Impact:
+    overall: Figures
+    by_area: list[tuple[str, Figures]] = field(default_factory=list)
+    by_year: list[tuple[str, Figures]] = field(default_factory=list)
+    by_scope: list[tuple[str, Figures]] = field(default_factory=list)
+
+
+def impact_figures() -> Impact:
+    """The cluster's impact computed from the records (funded and completed projects).
+
+    - by DAS: each project counts once, in its primary area ("—" when none);
+    - by year: the year of the project's first granted funding decision;
+    - by scope: a project counts in each scope that granted it money; public aid is the aid
+      granted in that scope; its total investment counts where its largest grant came from,
+      so the rows still add up to the overall figures.
+    """
+    funded = list(Project.objects.funded().values("pk", "primary_area_id", "total_investment").order_by("pk"))
+    funded_ids = [row["pk"] for row in funded]
+    decisions = list(
+        FundingDecision.objects.filter(project_id__in=funded_ids, amount_granted__gt=0)
+        .values("project_id", "scope", "amount_granted", "public_aid", "decision_date")
+        .order_by("decision_date", "pk")
+    )
+    products = defaultdict(int)
+    for row in Product.objects.filter(project_id__in=funded_ids).values("project_id").annotate(n=Count("pk")):
+        products[row["project_id"]] = row["n"]
+    area_names = {area.pk: area.name for area in StrategicArea.objects.all()}
+    area_order = list(area_names)
+
+    aid: dict[int, Decimal] = defaultdict(Decimal)
+    aid_by_scope: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    first_year: dict[int, int] = {}
+    main_scope: dict[int, tuple[Decimal, str]] = {}
+    scopes_of: dict[int, set[str]] = defaultdict(set)
+    for decision in decisions:
+        pid = decision["project_id"]
+        scopes_of[pid].add(decision["scope"])
+        aid[pid] += decision["public_aid"]
+        aid_by_scope[(pid, decision["scope"])] += decision["public_aid"]
+        first_year.setdefault(pid, decision["decision_date"].year)
+        if pid not in main_scope or decision["amount_granted"] > main_scope[pid][0]:
+            main_scope[pid] = (decision["amount_granted"], decision["scope"])
+
+    overall = Figures()
+    by_area: dict[int | None, Figures] = defaultdict(Figures)
+    by_year: dict[int | None, Figures] = defaultdict(Figures)
+    by_scope: dict[str, Figures] = defaultdict(Figures)
+    for row in funded:
+        pid = row["pk"]
+        investment = row["total_investment"] or Decimal(0)
+        buckets = [overall, by_area[row["primary_area_id"]], by_year[first_year.get(pid)]]
+        for figures in buckets:
+            figures.projects_funded += 1
+            figures.products_launched += products[pid]
+            figures.total_investment += investment
+            figures.public_aid += aid[pid]
+        for scope in sorted(scopes_of[pid]):
+            by_scope[scope].projects_funded += 1
+            by_scope[scope].public_aid += aid_by_scope[(pid, scope)]
+        if pid in main_scope:
+            by_scope[main_scope[pid][1]].total_investment += investment
+            by_scope[main_scope[pid][1]].products_launched += products[pid]
+
+    return Impact(
+        overall=overall,
+        by_area=[(area_names[pk], by_area[pk]) for pk in area_order if pk in by_area]
+        + ([("—", by_area[None])] if None in by_area else []),
+        by_year=[(str(year), by_year[year]) for year in sorted(y for y in by_year if y is not None)]
+        + ([("—", by_year[None])] if None in by_year else []),
+        by_scope=[(str(scope.label), by_scope[scope.value]) for scope in FundingScope if scope.value in by_scope],
+    )
+
+
+def funded_projects_detail() -> QuerySet[Project]:
+    """Staff detail of the dashboard: every funded project with its figures."""
+    # Subqueries, not joins: joining decisions and products together would multiply the sums.
+    granted = FundingDecision.objects.filter(project=OuterRef("pk"), amount_granted__gt=0).values("project")
+    return (
+        Project.objects.funded()
+        .select_related("lead_organisation", "primary_area")
+        .annotate(
+            granted=Subquery(granted.annotate(total=Sum("amount_granted")).values("total")),
+            aid=Subquery(granted.annotate(total=Sum("public_aid")).values("total")),
+            product_count=Subquery(
+                Product.objects.filter(project=OuterRef("pk")).values("project").annotate(n=Count("pk")).values("n")
+            ),
+        )
+        .order_by("acronym", "pk")
+    )

@@ -1,0 +1,387 @@
+"""Every write on proposals goes through these functions (keyword-only, atomic, validated)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import smtplib
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from das.models import StrategicArea
+from members.models import Person, User
+from projects import permissions
+from projects.eligibility import submission_problems
+from projects.models import (
+    Attachment,
+    FundingDecision,
+    Notification,
+    Partner,
+    Product,
+    Project,
+    ProjectEvent,
+    Review,
+)
+from projects.selectors import reviewer_exclusion_reason
+from projects.uploads import MAX_ATTACHMENTS, safe_display_name, validate_upload
+from projects.workflow import ALLOWED, REVIEW_STATUSES, ConcurrentUpdate, InvalidTransition, TransitionRefused
+
+logger = logging.getLogger(__name__)
+S = Project.Status
+
+PARTNER_FIELDS = ("organisation", "name", "category", "role", "budget_share", "contact_name", "contact_email")
+
+
+# --- Proposals -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_save_draft(
+    *,
+    project: Project | None,
+    by: User,
+    fields: dict[str, Any],
+    other_areas: list[StrategicArea],
+    partners: list[dict[str, Any]],
+) -> Project:
+    """Create or update a proposal and replace its consortium; drafts may leave fields empty.
+
+    Invariant: the primary area is always among `areas`.
+    """
+    if project is None:
+        organisation = permissions.organisation_of(by)
+        if organisation is None:
+            raise PermissionDenied(_("Only contacts of a member organisation can propose a project."))
+        project = Project(lead_organisation=organisation, proposer=by)
+    elif not permissions.can_edit_project(by, project):
+        raise PermissionDenied(_("This proposal can no longer be edited."))
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    areas = {area.pk for area in other_areas}
+    if project.primary_area_id:
+        areas.add(project.primary_area_id)
+    project.areas.set(areas)
+
+    project.partners.all().delete()
+    rows = []
+    for position, data in enumerate(partners):
+        partner = Partner(project=project, position=position, **{k: data.get(k) for k in PARTNER_FIELDS})
+        partner.name = partner.name or ""
+        partner.category = "" if partner.organisation_id else (partner.category or "")
+        partner.contact_name = partner.contact_name or ""
+        partner.contact_email = partner.contact_email or ""
+        partner.full_clean(exclude=["project"])
+        rows.append(partner)
+    Partner.objects.bulk_create(rows)
+    return project
+
+
+# --- Attachments --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attachment_add(*, project: Project, upload: UploadedFile, by: User) -> Attachment:
+    """Store a checked upload under a generated name; the client's name is kept for display only."""
+    if not permissions.can_edit_project(by, project):
+        raise PermissionDenied(_("Attachments can be added only while the proposal can be edited."))
+    if project.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError(_("A proposal has at most %(max)s attachments.") % {"max": MAX_ATTACHMENTS})
+    kind = validate_upload(upload)
+    attachment = Attachment(
+        project=project,
+        original_name=safe_display_name(upload.name),
+        kind=kind,
+        size=upload.size,
+        uploaded_by=by,
+    )
+    attachment.file.save("upload", upload, save=False)  # upload_to generates the real name
+    try:
+        attachment.full_clean()
+        attachment.save()
+    except BaseException:
+        # The row could not be saved: do not leave an orphan file behind.
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, by: User) -> None:
+    """Remove an attachment and, once the deletion is committed, its file."""
+    if not permissions.can_edit_project(by, attachment.project):
+        raise PermissionDenied(_("Attachments can be removed only while the proposal can be edited."))
+    storage, name = attachment.file.storage, attachment.file.name
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Workflow -------------------------------------------------------------------------------
+
+
+def _transition_problems(project: Project, to: str, comment: str) -> list[str]:
+    """Conditions beyond the table: what must be true before the move is made."""
+    if to in (S.SUBMITTED, S.RESUBMITTED):
+        return submission_problems(project)
+    if to in (S.INFO_REQUESTED, S.NOT_LABELLED) and not comment.strip():
+        return [_("Write a comment for the applicants: it tells them what is missing or why.")]
+    if to == S.LABELLED and not project.reviews.filter(state=Review.State.SUBMITTED).exists():
+        return [_("At least one reviewer must have submitted a review before the project is labelled.")]
+    if to == S.FUNDED and not project.funding_decisions.filter(amount_granted__gt=0).exists():
+        return [_("Record the funding decision (with the amount granted) before marking the project as funded.")]
+    return []
+
+
+def project_transition(*, project: Project, to: str, by: User, comment: str = "") -> ProjectEvent:
+    """Move a proposal to status `to`, record who/when/why, and e-mail proposer and staff after commit.
+
+    Invariants: only moves listed in `workflow.TRANSITIONS`, by the role listed there; of two
+    concurrent moves from the same status exactly one wins (the conditional UPDATE is the claim),
+    the other raises ConcurrentUpdate; one event and one notification per audience per move.
+    """
+    from projects.tasks import send_project_notification
+
+    from_status = project.status
+    if to not in ALLOWED.get(from_status, set()):
+        raise InvalidTransition(from_status, to)
+    if not permissions.can_transition(by, project, to):
+        raise PermissionDenied(_("You are not allowed to make this change."))
+    problems = _transition_problems(project, to, comment)
+    if problems:
+        raise TransitionRefused(problems)
+    now = timezone.now()
+    with transaction.atomic():
+        updates: dict[str, Any] = {"status": to, "updated_at": now}
+        if to in (S.SUBMITTED, S.RESUBMITTED):
+            updates["submitted_at"] = now
+        # The claim: only one caller can move the row out of the status it read.
+        if Project.objects.filter(pk=project.pk, status=from_status).update(**updates) != 1:
+            raise ConcurrentUpdate(project.pk)
+        event = ProjectEvent.objects.create(
+            project=project, from_status=from_status, to_status=to, by=by, at=now, comment=comment.strip()
+        )
+        notifications = Notification.objects.bulk_create(
+            [Notification(event=event, audience=audience) for audience in Notification.Audience.values]
+        )
+        ids = [notification.pk for notification in notifications]
+        # robust: a broker outage must not turn a committed transition into an error page;
+        # notifications never enqueued are picked up by `projects.enqueue_stale_notifications`.
+        transaction.on_commit(lambda: [send_project_notification.delay(pk) for pk in ids], robust=True)
+    project.status = to
+    project.updated_at = now
+    if "submitted_at" in updates:
+        project.submitted_at = now
+    return event
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+class TransientEmailError(Exception):
+    """The SMTP server said "try again later" (4xx) or could not be reached."""
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError)
+
+
+def _notification_message(notification: Notification) -> EmailMessage | None:
+    event = notification.event
+    project = event.project
+    url = settings.SITE_URL + reverse("projects:detail", args=[project.pk])
+    status = Project.Status(event.to_status).label
+    if notification.audience == Notification.Audience.APPLICANT:
+        recipients = [project.proposer.email] if project.proposer and project.proposer.email else []
+    else:
+        recipients = sorted(
+            User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True)
+        )
+    if not recipients:
+        return None
+    name = project.acronym or project.title
+    subject = _("[Medicen] %(project)s: %(status)s") % {"project": name, "status": status}
+    lines = [
+        _("The proposal “%(title)s” is now: %(status)s.") % {"title": project.title, "status": status},
+        "",
+    ]
+    if event.comment:
+        lines += [_("Comment:"), event.comment, ""]
+    if notification.audience == Notification.Audience.STAFF:
+        lines += [
+            _("Proposing organisation: %(organisation)s") % {"organisation": project.lead_organisation.name},
+            _("Changed by: %(user)s") % {"user": event.by.email if event.by else "—"},
+            "",
+        ]
+    lines.append(url)
+    return EmailMessage(subject=subject, body="\n".join(lines), to=recipients)
+
+
+def notification_send(*, notification_id: int, final_attempt: bool) -> str:
+    """Send one notification e-mail at most once: claim the row, send, then record the outcome.
+
+    A transient SMTP error releases the claim and raises TransientEmailError so the task
+    retries; a permanent one (5xx) or the last attempt records the failure on the row.
+    """
+    claimed = Notification.objects.filter(pk=notification_id, state=Notification.State.PENDING).update(
+        state=Notification.State.SENDING, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return "not pending"
+    notification = Notification.objects.select_related(
+        "event__project__proposer", "event__project__lead_organisation", "event__by"
+    ).get(pk=notification_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _notification_message(notification)
+    rows = Notification.objects.filter(pk=notification_id)
+    if message is None:
+        rows.update(state=Notification.State.SKIPPED, last_error="no recipient")
+        return "skipped"
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        if _is_transient(exc) and not final_attempt:
+            rows.update(state=Notification.State.PENDING, last_error=reason)
+            raise TransientEmailError(reason) from exc
+        rows.update(state=Notification.State.FAILED, last_error=reason)
+        logger.warning("Notification %s failed for good: %s", notification_id, reason)
+        return "failed"
+    rows.update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+# --- Review ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_assign(*, project: Project, reviewer: Person, by: User) -> Review:
+    """Assign a governance member of the proposal's DAS; conflicts of interest are refused."""
+    if not permissions.can_manage_project(by):
+        raise PermissionDenied(_("Only cluster staff assign reviewers."))
+    if project.status not in REVIEW_STATUSES:
+        raise ValidationError(_("Reviewers are assigned once the proposal is submitted and until it is decided."))
+    reason = reviewer_exclusion_reason(project, reviewer)
+    if reason:
+        raise ValidationError(reason)
+    review, created = Review.objects.get_or_create(project=project, reviewer=reviewer, defaults={"assigned_by": by})
+    if not created:
+        raise ValidationError(_("%(name)s is already a reviewer of this proposal.") % {"name": reviewer.full_name})
+    return review
+
+
+@transaction.atomic
+def review_declare_conflict(*, review: Review, by: User, reason: str) -> Review:
+    """The reviewer declares a conflict of interest: they no longer see the proposal or review it."""
+    if permissions.person_of(by) != review.reviewer:
+        raise PermissionDenied(_("Only the reviewer can declare their conflict of interest."))
+    if review.state == Review.State.SUBMITTED:
+        raise ValidationError(_("This review is already submitted."))
+    if not reason.strip():
+        raise ValidationError(_("Say briefly what the conflict of interest is."))
+    review.state = Review.State.CONFLICT
+    review.conflict_reason = reason.strip()
+    review.full_clean()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_submit(*, review: Review, by: User, scores: dict[str, int], recommendation: str, comments: str) -> Review:
+    """Record the reviewer's scores (0-5 on each criterion), recommendation and comments."""
+    if permissions.person_of(by) != review.reviewer:
+        raise PermissionDenied(_("Only the assigned reviewer can submit this review."))
+    if review.state != Review.State.ASSIGNED:
+        raise ValidationError(_("This review can no longer be changed."))
+    if review.project.status not in (S.SUBMITTED, S.UNDER_REVIEW, S.RESUBMITTED):
+        raise ValidationError(_("The proposal is not under review any more."))
+    for name in Review.CRITERIA:
+        if scores.get(name) is None:
+            raise ValidationError(_("Give a score for every criterion."))
+        setattr(review, name, scores[name])
+    if not recommendation:
+        raise ValidationError(_("Choose a recommendation."))
+    review.recommendation = recommendation
+    review.comments = comments.strip()
+    review.state = Review.State.SUBMITTED
+    review.submitted_at = timezone.now()
+    review.full_clean()
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_share_comments(*, review: Review, by: User, shared: bool) -> Review:
+    """Staff decide whether applicants read a review's comments (never its author or scores)."""
+    if not permissions.can_manage_project(by):
+        raise PermissionDenied(_("Only cluster staff share review comments."))
+    review.comments_shared = shared
+    review.save(update_fields=["comments_shared"])
+    return review
+
+
+# --- Funding and outcomes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def funding_decision_record(
+    *,
+    project: Project,
+    by: User,
+    funder: str,
+    programme: str,
+    scope: str,
+    amount_requested: Decimal,
+    amount_granted: Decimal,
+    public_aid: Decimal,
+    decision_date: datetime.date,
+    total_investment: Decimal | None = None,
+) -> FundingDecision:
+    """Record a funder's decision (and the project's total investment if given)."""
+    if not permissions.can_manage_project(by):
+        raise PermissionDenied(_("Only cluster staff record funding decisions."))
+    if project.status not in (S.LABELLED, S.SUBMITTED_TO_FUNDER, S.FUNDED, S.NOT_FUNDED, S.COMPLETED):
+        raise ValidationError(_("Funding decisions are recorded for labelled projects."))
+    decision = FundingDecision(
+        project=project,
+        funder=funder,
+        programme=programme,
+        scope=scope,
+        amount_requested=amount_requested,
+        amount_granted=amount_granted,
+        public_aid=public_aid,
+        decision_date=decision_date,
+    )
+    decision.full_clean()
+    decision.save()
+    if total_investment is not None:
+        Project.objects.filter(pk=project.pk).update(total_investment=total_investment)
+        project.total_investment = total_investment
+    return decision
+
+
+@transaction.atomic
+def product_add(*, project: Project, by: User, name: str, launched_on: datetime.date, description: str = "") -> Product:
+    """Record a product launched from a funded project."""
+    if not permissions.can_manage_project(by):
+        raise PermissionDenied(_("Only cluster staff record products."))
+    if project.status not in (S.FUNDED, S.COMPLETED):
+        raise ValidationError(_("Products are recorded for funded projects."))
+    product = Product(project=project, name=name, launched_on=launched_on, description=description)
+    product.full_clean()
+    product.save()
+    return product

@@ -1,0 +1,36 @@
+"""Celery tasks of the projects app: thin, idempotent, claim-before-act (see services)."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+
+from projects.selectors import stale_notification_ids
+from projects.services import TransientEmailError, notification_send
+
+
+@shared_task(
+    bind=True,
+    name="projects.send_project_notification",
+    autoretry_for=(TransientEmailError,),
+    retry_backoff=30,
+    retry_backoff_max=900,  # capped well below the broker's visibility timeout
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_project_notification(self, notification_id: int) -> str:
+    """E-mail one transition to one audience, exactly once even if this task runs twice."""
+    return notification_send(notification_id=notification_id, final_attempt=self.request.retries >= self.max_retries)
+
+
+@shared_task(name="projects.enqueue_stale_notifications")
+def enqueue_stale_notifications() -> int:
+    """Periodic: fan out one send task per notification whose on-commit enqueue was lost.
+
+    Safe with duplicates: each send task claims its row before sending.
+    """
+    ids = stale_notification_ids(older_than=datetime.timedelta(minutes=10))
+    for pk in ids:
+        send_project_notification.delay(pk)
+    return len(ids)

@@ -1,0 +1,23 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from projects.models import FundingDecision, Partner, Product, Project, ProjectEvent, Review
+from projects.selectors import impact_figures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_proposals_in_every_state_with_funding_and_products(settings):
+    settings.DEMO_PASSWORD = "demo-password-123"
+    call_command("seed_demo", members=80, projects=60, seed=7, stdout=io.StringIO())
+
+    assert set(Project.objects.values_list("status", flat=True)) == set(Project.Status.values)
+    assert Partner.objects.exists() and Review.objects.exists() and Product.objects.exists()
+    assert FundingDecision.objects.filter(amount_granted__gt=0).exists()
+    # Every proposal's timeline ends at its status.
+    for project in Project.objects.all():
+        assert project.events.order_by("at", "pk").last().to_status == project.status
+    assert ProjectEvent.objects.count() >= Project.objects.count()
+    assert impact_figures().overall.projects_funded == Project.objects.funded().count()

@@ -1,0 +1,113 @@
+"""The impact dashboard's figures are sums over the records, never hard-coded."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from django.utils import translation
+
+from das.tests.factories import StrategicAreaFactory
+from projects.models import FundingDecision, Product, Project
+from projects.selectors import impact_figures
+from projects.tests.factories import ProjectFactory, granted_decision
+
+pytestmark = pytest.mark.django_db
+S = Project.Status
+
+
+@pytest.fixture
+def records(db):
+    imaging = StrategicAreaFactory(code="imaging", name_fr="Imagerie", name_en="Imaging", position=2)
+    digital = StrategicAreaFactory(code="digital", name_fr="Santé numérique", name_en="Digital health", position=4)
+    a = ProjectFactory(status=S.FUNDED, primary_area=imaging, total_investment=Decimal("3000000"))
+    granted_decision(a, granted="800000", aid="800000", scope="national", year=2021)
+    granted_decision(a, granted="200000", aid="150000", scope="regional", year=2022)
+    Product.objects.create(project=a, name="ScanFast", launched_on=datetime.date(2024, 3, 1))
+    b = ProjectFactory(status=S.COMPLETED, primary_area=digital, total_investment=Decimal("1500000"))
+    granted_decision(b, granted="600000", scope="european", year=2022)
+    Product.objects.create(project=b, name="CareFlow", launched_on=datetime.date(2025, 1, 1))
+    Product.objects.create(project=b, name="CareFlow Pro", launched_on=datetime.date(2026, 1, 1))
+    # Not counted: labelled but not funded, not funded with a refusal.
+    c = ProjectFactory(status=S.NOT_FUNDED, primary_area=imaging, total_investment=Decimal("999"))
+    FundingDecision.objects.create(project=c, funder="anr", scope="national", amount_requested=1, amount_granted=0,
+                                   public_aid=0, decision_date=datetime.date(2022, 1, 1))  # fmt: skip
+    ProjectFactory(status=S.LABELLED, primary_area=digital, total_investment=Decimal("777"))
+    return a, b
+
+
+def test_overall_figures_equal_sums_over_the_records(records):
+    funded = Project.objects.funded()
+    impact = impact_figures()
+
+    assert impact.overall.projects_funded == funded.count() == 2
+    assert impact.overall.products_launched == Product.objects.filter(project__in=funded).count() == 3
+    assert impact.overall.total_investment == funded.aggregate(s=Sum("total_investment"))["s"] == Decimal("4500000")
+    expected_aid = FundingDecision.objects.filter(project__in=funded).aggregate(s=Sum("public_aid"))["s"]
+    assert impact.overall.public_aid == expected_aid == Decimal("1550000")
+
+
+def test_every_breakdown_adds_up_to_the_overall_figures(records):
+    impact = impact_figures()
+
+    for rows in (impact.by_area, impact.by_year):
+        assert sum(f.projects_funded for _, f in rows) == impact.overall.projects_funded
+        assert sum(f.products_launched for _, f in rows) == impact.overall.products_launched
+        assert sum(f.total_investment for _, f in rows) == impact.overall.total_investment
+        assert sum(f.public_aid for _, f in rows) == impact.overall.public_aid
+    assert sum(f.public_aid for _, f in impact.by_scope) == impact.overall.public_aid
+    assert sum(f.total_investment for _, f in impact.by_scope) == impact.overall.total_investment
+
+
+def test_breakdowns_by_das_year_and_scope(records):
+    with translation.override("en"):
+        impact = impact_figures()
+
+    by_year = {label: f for label, f in impact.by_year}
+    assert by_year["2021"].projects_funded == 1 and by_year["2022"].projects_funded == 1
+    by_scope = {label: f for label, f in impact.by_scope}
+    assert by_scope["Regional"].public_aid == Decimal("150000")
+    assert by_scope["National"].public_aid == Decimal("800000")
+    assert by_scope["European"].public_aid == Decimal("600000")
+    by_area = {label: f for label, f in impact.by_area}
+    assert by_area["Imaging"].products_launched == 1
+    assert by_area["Digital health"].products_launched == 2
+
+
+def test_the_public_page_shows_the_summary_and_svg_charts_without_the_detail(client, records):
+    text = client.get("/impact/").content.decode()
+
+    assert 'data-figure="projects_funded">2<' in text
+    assert "<svg" in text and "<rect" in text
+    assert "cdn" not in text.lower()
+    assert 'id="detail"' not in text
+
+
+def test_staff_see_every_funded_project(client, records):
+    from members.tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True))
+
+    text = client.get("/impact/").content.decode()
+
+    assert 'id="detail"' in text
+    assert records[0].acronym in text and records[1].acronym in text
+
+
+def test_the_csv_export_holds_the_same_figures(client, records):
+    response = client.get("/impact/export.csv")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert rows[1] == ["overall", "", "2", "3", "4500000.00", "1550000.00"]
+    assert client.get("/impact/export.csv?detail=1").status_code == 404
+
+
+def test_large_amounts_are_shortened_in_millions_on_the_cards():
+    from projects.templatetags.projects_tags import money_short
+
+    with translation.override("fr"):
+        assert money_short(Decimal("1043071000")).replace("\xa0", " ") == "1 043,1 M€"
+        assert money_short(Decimal("950000.4")).replace("\xa0", " ") == "950 000 €"
