@@ -14,10 +14,12 @@ Invariants
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import random
 import smtplib
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,6 +190,40 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError)  # refused connection, timeout, DNS
 
 
+# One SMTP session per worker process, reused while it is fresh: opening a session costs
+# more than sending a reminder. Never reused after an error or a pause (the server may have
+# closed it), so a stale session cannot turn into a failed, retried e-mail.
+SMTP_REUSE_FOR = 20.0  # seconds
+_smtp: dict = {"connection": None, "key": None, "used": 0.0}
+
+
+def _send(message) -> None:
+    key = (settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""), getattr(settings, "EMAIL_PORT", 0))
+    if key[0] != "django.core.mail.backends.smtp.EmailBackend":
+        with get_connection(fail_silently=False) as connection:
+            connection.send_messages([message])
+        return
+    connection = _smtp["connection"]
+    if connection is None or _smtp["key"] != key or time.monotonic() - _smtp["used"] > SMTP_REUSE_FOR:
+        _close_smtp()
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        _smtp.update(connection=connection, key=key)
+    try:
+        connection.send_messages([message])
+    except BaseException:
+        _close_smtp()
+        raise
+    _smtp["used"] = time.monotonic()
+
+
+def _close_smtp() -> None:
+    connection, _smtp["connection"] = _smtp["connection"], None
+    if connection is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):  # already gone
+            connection.close()
+
+
 def _finish(pk: int, *, status: str, now: datetime.datetime, **fields) -> None:
     # atomic(): on SQLite this takes the write lock up front (BEGIN IMMEDIATE, see settings).
     with transaction.atomic():
@@ -210,6 +246,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
     delivery = Delivery.objects.select_related("meeting", "meeting__area", "invitation", "invitation__person").get(
         pk=delivery_id
     )
+    delivery.invitation.meeting = delivery.meeting  # one row, not one query per link
     reason = _skip_reason(delivery, now)
     if reason:
         _finish(delivery.pk, status=Delivery.Status.SKIPPED, now=now, reason=reason)
@@ -223,8 +260,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
         _finish(delivery.pk, status=Delivery.Status.FAILED, now=now, reason=f"Rendering failed: {exc!r}")
         raise
     try:
-        with get_connection(fail_silently=False) as connection:
-            connection.send_messages([message])
+        _send(message)
     except (smtplib.SMTPException, OSError) as exc:
         if _is_transient(exc) and delivery.attempts < max_attempts():
             _finish(

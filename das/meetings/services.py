@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -420,8 +420,3 @@ def calendar_feed_for(*, person, reset: bool = False) -> CalendarFeed:
         feed.token = secrets.token_urlsafe(32)
         feed.save(update_fields=["token"])
     return feed
-
-
-def require_staff(user) -> None:
-    if not (user.is_authenticated and user.is_staff):
-        raise PermissionDenied
