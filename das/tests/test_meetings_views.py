@@ -275,3 +275,34 @@ def test_the_topics_page_query_count_does_not_grow_with_topics(client, kol_user,
 
 def test_a_user_with_no_person_record_who_is_not_staff_is_refused(client, committee):
     assert _as(client, UserFactory()).get("/meetings/").status_code == 403
+
+
+def test_staff_see_deliveries_in_the_admin_and_can_send_a_failed_one_again(client, committee):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    delivery = committee.deliveries.get(kind="invitation")
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed", reason="SMTP error (permanent): 550")
+    _as(client, admin)
+
+    listing = client.get(f"/admin/das/delivery/?meeting__id__exact={committee.pk}&attention=failed")
+    client.post("/admin/das/delivery/", {"action": "requeue", "_selected_action": [delivery.pk]})
+
+    assert listing.status_code == 200
+    assert "550" in listing.content.decode()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert admin.email in delivery.reason
+
+
+def test_the_navigation_shows_meetings_to_kols_and_not_to_member_contacts(client, kol_user, contact_user):
+    assert 'href="/meetings/"' in _as(client, kol_user).get("/").content.decode()
+    assert 'href="/meetings/"' not in _as(Client(), contact_user).get("/").content.decode()
+
+
+def test_a_kol_gets_a_private_calendar_address_and_can_replace_it(client, kol_user):
+    _as(client, kol_user).post("/meetings/calendar/reset/")
+    first = kol_user.person.meeting_feed.token
+    client.post("/meetings/calendar/reset/")
+    kol_user.person.meeting_feed.refresh_from_db()
+
+    assert kol_user.person.meeting_feed.token != first
+    assert f"/meetings/calendar/{kol_user.person.meeting_feed.token}.ics" in client.get("/meetings/").content.decode()
