@@ -338,3 +338,21 @@ def test_the_command_runs_one_scan_synchronously(now, capsys):
     assert len(mail.outbox) == 2
     assert "2 due e-mails processed" in capsys.readouterr().out
     assert set(Invitation.objects.values_list("response", flat=True)) == {""}
+
+
+def test_emails_follow_the_persons_language_when_there_is_one_and_french_otherwise(now, monkeypatch):
+    from types import SimpleNamespace
+
+    from das.meetings import emails
+
+    assert emails.language_of(SimpleNamespace(language="en")) == "en"
+    assert emails.language_of(SimpleNamespace(language="de")) == "fr"  # not a portal language
+    assert emails.language_of(SimpleNamespace()) == "fr"
+
+    monkeypatch.setattr(emails, "language_of", lambda person: "en")
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+    run_scan(now)
+
+    [message] = mail.outbox
+    assert message.subject.startswith("Invitation: ")
+    assert "You are invited to the meeting" in message.body
