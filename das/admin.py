@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from das.models import Mandate, StrategicArea
+from das.models import Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic
 
 
 class MandateInline(admin.TabularInline):
@@ -23,3 +27,89 @@ class MandateAdmin(admin.ModelAdmin):
     search_fields = ["person__last_name", "person__first_name", "person__affiliation", "area__name_fr", "area__name_en"]
     autocomplete_fields = ["person", "area"]
     list_select_related = ["person", "area"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    """Read-mostly: meetings are scheduled, changed and cancelled on /meetings/ (so e-mails follow)."""
+
+    list_display = ["title", "committee", "area", "starts_at", "status", "sequence"]
+    list_filter = ["status", "committee", "area"]
+    search_fields = ["title"]
+    date_hierarchy = "starts_at"
+    readonly_fields = [
+        "uid",
+        "sequence",
+        "status",
+        "starts_at",
+        "ends_at",
+        "reminder_offsets",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "person", "source", "response", "responded_at", "attended"]
+    list_filter = ["response", "source", "meeting"]
+    search_fields = ["person__last_name", "person__first_name", "meeting__title"]
+    list_select_related = ["meeting", "person"]
+    raw_id_fields = ["meeting", "person"]
+    readonly_fields = ["email", "response", "responded_at"]
+
+
+class StuckFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("stuck", _("Stuck in 'sending'")), ("failed", _("Failed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stuck":
+            return queryset.filter(stuck_flagged_at__isnull=False, status=Delivery.Status.SENDING)
+        if self.value() == "failed":
+            return queryset.filter(status=Delivery.Status.FAILED)
+        return queryset
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Every e-mail of every meeting, with its status and reason. Rows are written by the engine only."""
+
+    list_display = ["meeting", "kind", "offset_minutes", "email", "due_at", "status", "attempts", "sent_at", "reason"]
+    list_filter = [StuckFilter, "status", "kind", "meeting"]
+    search_fields = ["email", "meeting__title"]
+    list_select_related = ["meeting"]
+    date_hierarchy = "due_at"
+    actions = ["requeue"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again (failed, or stuck after checking it did not go out)"))
+    def requeue(self, request, queryset):
+        # A staff decision, so it may re-send a stuck row; the engine never does that alone.
+        count = queryset.filter(
+            Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.SENDING, stuck_flagged_at__isnull=False)
+        ).update(
+            status=Delivery.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            stuck_flagged_at=None,
+            attempts=0,
+            reason=gettext("Queued again by %(user)s.") % {"user": request.user},
+        )
+        self.message_user(request, gettext("%(n)s deliveries queued again.") % {"n": count})
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "proposed_by", "selected_at", "created_at"]
+    list_filter = ["status", "areas"]
+    search_fields = ["title"]
+    raw_id_fields = ["proposed_by", "selected_at"]

@@ -2,10 +2,109 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 
+from django.apps import apps
+from django.utils import timezone
+from django.utils.text import slugify
 from faker import Faker
+
+from das.meetings import services
+from das.meetings.schedule import PARIS
+from das.models import Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic
+
+# Topics named in the announcement of 10 October 2019, then a few plausible others.
+ANNOUNCED_TOPICS = [
+    ("New ways of reinventing the operating room", ["techno-therapies", "imaging", "digital-health"]),
+    ("The challenges of implementing point-of-care", ["biological-diagnostics", "digital-health"]),
+]
+OTHER_TOPICS = [
+    ("AI-assisted reading of medical images in routine care", ["imaging", "digital-health"]),
+    ("Cell and gene therapy manufacturing close to the patient", ["biotherapies-molecules"]),
+    ("Remote monitoring of implanted devices", ["techno-therapies", "digital-health"]),
+    ("Liquid biopsy for early cancer detection", ["biological-diagnostics"]),
+    ("Secure sharing of hospital data for research", ["digital-health"]),
+]
+
+
+def _give_kols_demo_addresses() -> None:
+    """The published governance has no e-mail addresses; demo invitations need some."""
+    Person = apps.get_model("members", "Person")
+    holders = Person.objects.filter(pk__in=Mandate.objects.current().values("person_id"), email="")
+    for person in holders:
+        person.email = f"{slugify(person.first_name)}.{slugify(person.last_name)}@kol.medicen.example"
+        person.save(update_fields=["email"])
 
 
 def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
-    """Create demo committee meetings and topics (filled in by the meetings work)."""
+    """Topics with votes, a past KOL committee with minutes and selected topics, and a
+    coming one whose invitations go out (to var/mail/ under `make run`)."""
+    if Meeting.objects.exists():
+        return
+    _give_kols_demo_addresses()
+    areas = {area.code: area for area in StrategicArea.objects.all()}
+    kols = list(
+        apps.get_model("members", "Person").objects.filter(pk__in=Mandate.objects.current().values("person_id"))
+    )
+    topics = []
+    for title, codes in ANNOUNCED_TOPICS + OTHER_TOPICS:
+        author = rng.choice(kols) if kols else None
+        topic = services.topic_propose(
+            by_person=author, title=title, description="", areas=[areas[c] for c in codes if c in areas]
+        )
+        for voter in rng.sample(kols, k=min(len(kols), rng.randint(2, 8))):
+            services.topic_vote(topic=topic, person=voter)
+        topics.append(topic)
+
+    # The committee that followed the announcement.
+    start = datetime.datetime(2019, 12, 12, 14, 0, tzinfo=PARIS)
+    past = services.meeting_create(
+        by=None,
+        title="Comité des KOL — sélection des thématiques d'innovation",
+        committee=Meeting.Committee.KOL_COMMITTEE,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        place="Medicen Paris Region, 75013 Paris",
+        agenda="Tour de table des DAS ; vote sur les thématiques proposées.",
+        now=start - datetime.timedelta(days=30),
+    )
+    # History: those e-mails went out at the time.
+    for delivery in past.deliveries.filter(status=Delivery.Status.PENDING):
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, sent_at=delivery.due_at)
+    for topic in topics[:4]:
+        services.agenda_add_topic(meeting=past, topic=topic, by=None)
+    invitations = list(past.invitations.all())
+    for invitation in invitations:
+        invitation.response = rng.choice([Invitation.Response.ACCEPTED] * 4 + [Invitation.Response.DECLINED])
+        invitation.responded_at = start - datetime.timedelta(days=rng.randint(2, 20))
+        invitation.save(update_fields=["response", "responded_at"])
+    services.meeting_record_outcome(
+        meeting=past,
+        by=None,
+        minutes=(
+            "Les présidents et vice-présidents des cinq DAS ont présenté les besoins de leurs domaines.\n"
+            "Le comité retient deux thématiques pour 2020 : les nouvelles façons de réinventer le bloc "
+            "opératoire, et les défis de la mise en œuvre de la biologie délocalisée (point-of-care)."
+        ),
+        attended_invitation_ids=[i.pk for i in invitations if i.response == Invitation.Response.ACCEPTED],
+        selected_topic_ids=[topics[0].pk, topics[1].pk],
+        now=start + datetime.timedelta(hours=3),
+    )
+
+    # The next one, three weeks from today at 14:00 Paris time.
+    day = timezone.localdate() + datetime.timedelta(days=21)
+    coming_start = datetime.datetime(day.year, day.month, day.day, 14, 0, tzinfo=PARIS)
+    coming = services.meeting_create(
+        by=None,
+        title="Comité des KOL — point d'étape des thématiques",
+        committee=Meeting.Committee.KOL_COMMITTEE,
+        starts_at=coming_start,
+        ends_at=coming_start + datetime.timedelta(hours=2),
+        place="Medicen Paris Region, 75013 Paris",
+        video_url="https://visio.medicen.example/kol-committee",
+        agenda="Avancement des projets issus des thématiques retenues ; nouvelles propositions.",
+    )
+    for topic in topics[4:6]:
+        services.agenda_add_topic(meeting=coming, topic=topic, by=None)
+    Topic.objects.filter(pk__in=[t.pk for t in topics[2:4]]).update(status=Topic.Status.SET_ASIDE)

@@ -323,3 +323,20 @@ CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
     "task": "projects.enqueue_stale_notifications",
     "schedule": 600.0,
 }
+
+# --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
+# One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).
+CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliveries", "schedule": 60.0}
+# Transient SMTP errors: retried by later scans with exponential backoff capped here (seconds).
+MEETINGS_RETRY_BACKOFF_CAP = env_int("MEETINGS_RETRY_BACKOFF_CAP", 900, minimum=60)
+MEETINGS_MAX_ATTEMPTS = env_int("MEETINGS_MAX_ATTEMPTS", 6, minimum=1)
+if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= MEETINGS_RETRY_BACKOFF_CAP:
+    raise ImproperlyConfigured("MEETINGS_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
+if not REDIS_URL:
+    # The embedded broker polls its folder; at the default 1 s a worker takes one task per
+    # second per process, far too slow to fan out a scan's batch.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.05
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take SQLite's lock when their transaction begins, so concurrent claims wait
+    # for each other (busy timeout) instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"

@@ -1,0 +1,158 @@
+"""Benchmark: 10,000 reminders through the broker and 2 worker processes into a local SMTP
+sink, next to a plain smtplib loop sending as many messages into the same sink.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… DEBUG=true .venv/bin/python bench/meetings_reminders.py [--count N]
+
+Creates a throw-away meeting and people in the configured database, removes them at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medicen_portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from das.meetings import engine, services  # noqa: E402
+from das.models import Delivery, Meeting  # noqa: E402
+from medicen_portal.celery import app as celery_app  # noqa: E402
+from members.models import Person  # noqa: E402
+
+PREFIX = "bench-reminder-"
+
+
+class CountingSink:
+    """An aiosmtpd server that only counts what it accepts (no parsing, to measure the senders)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self._lock:
+            self.count += 1
+        return "250 OK"
+
+
+def _cleanup() -> None:
+    Meeting.objects.filter(title__startswith=PREFIX).delete()
+    Person.objects.filter(email__startswith=PREFIX).delete()
+
+
+def _setup(count: int) -> Meeting:
+    now = timezone.now()
+    Person.objects.bulk_create(
+        [Person(first_name="Bench", last_name=f"KOL {i:05d}", email=f"{PREFIX}{i}@example.org") for i in range(count)],
+        batch_size=2000,
+    )
+    people = Person.objects.filter(email__startswith=PREFIX)
+    engine_enqueue, engine.enqueue = engine.enqueue, lambda ids: 0  # invitations "went out" long ago
+    try:
+        meeting = services.meeting_create(
+            by=None,
+            title=f"{PREFIX}meeting",
+            committee=Meeting.Committee.KOL_COMMITTEE,
+            starts_at=now + datetime.timedelta(hours=2),
+            ends_at=now + datetime.timedelta(hours=4),
+            place="Paris",
+            reminder_offsets=[1440],
+            invite_default=False,
+            now=now - datetime.timedelta(days=10),
+        )
+        services.invitations_add(meeting=meeting, people=people, now=now - datetime.timedelta(days=10))
+    finally:
+        engine.enqueue = engine_enqueue
+    meeting.deliveries.filter(kind=Delivery.Kind.INVITATION).update(status=Delivery.Status.SENT)
+    return meeting
+
+
+def bench_engine(sink: CountingSink, count: int) -> float:
+    meeting = _setup(count)
+    reminders = meeting.deliveries.filter(kind=Delivery.Kind.REMINDER)
+    assert reminders.filter(status=Delivery.Status.PENDING).count() == count
+    celery_app.control.purge()
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "medicen_portal", "worker", "--pool=prefork", "--concurrency=2",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(6)  # let the worker connect before the clock starts
+        started = time.perf_counter()
+        engine.scan()
+        while sink.count < count:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        while reminders.filter(status__in=["pending", "sending"]).exists():
+            time.sleep(0.05)
+        assert reminders.filter(status=Delivery.Status.SENT).count() == count
+        return elapsed
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def bench_smtplib(sink: CountingSink, count: int) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+        for i in range(count):
+            message = EmailMessage()
+            message["From"] = "portal@medicen.example"
+            message["To"] = f"{PREFIX}{i}@example.org"
+            message["Subject"] = "Rappel : Comité des KOL"
+            message.set_content("Nous vous rappelons la réunion du comité des KOL.\n" * 10)
+            smtp.send_message(message)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    count = parser.parse_args().count
+    if not settings.REDIS_URL:
+        sys.exit("Set REDIS_URL: the benchmark measures the Redis broker.")
+    _cleanup()
+    sink = CountingSink()
+    sink.controller.start()
+    try:
+        engine_seconds = bench_engine(sink, count)
+        sink.count = 0
+        plain_seconds = bench_smtplib(sink, count)
+    finally:
+        sink.controller.stop()
+        _cleanup()
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"{count} reminders, {db}, Redis broker, 2 worker processes, local aiosmtpd sink, {os.cpu_count()} CPUs")
+    print(f"  engine (scan + one task per delivery): {engine_seconds:7.1f} s  {count / engine_seconds:7.0f} e-mails/s")
+    print(f"  plain smtplib loop, one connection:    {plain_seconds:7.1f} s  {count / plain_seconds:7.0f} e-mails/s")
+    print(f"  ratio engine / plain loop:             {engine_seconds / plain_seconds:7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""KOL committee meetings: services, the reminder engine, e-mails and calendars, pages."""

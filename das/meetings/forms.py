@@ -1,0 +1,113 @@
+"""Forms of the meetings pages. Dates are entered on the Paris clock."""
+
+from __future__ import annotations
+
+from django import forms
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
+
+from das.meetings.schedule import describe_offset, parse_offsets
+from das.models import Invitation, Meeting, StrategicArea, Topic, validate_reminder_offsets
+
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format=DATETIME_INPUT, **kwargs)
+
+
+class MeetingForm(forms.ModelForm):
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    reminders = forms.CharField(
+        label=_("Reminders"),
+        initial="7d, 1d",
+        help_text=_("Before the start, separated by commas: 7d = 7 days, 2h = 2 hours, 30m = 30 minutes."),
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["title", "committee", "area", "starts_at", "ends_at", "place", "video_url", "agenda"]
+        widgets = {
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+            "agenda": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"starts_at": _("Paris time."), "ends_at": _("Paris time.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = [DATETIME_INPUT, "%Y-%m-%d %H:%M"]
+        if self.instance.pk:
+            self.fields["reminders"].initial = ", ".join(describe_offset(o) for o in self.instance.reminder_offsets)
+            # The committee is fixed once invitations have gone out.
+            del self.fields["committee"]
+            del self.fields["area"]
+
+    def clean_reminders(self) -> list[int]:
+        try:
+            offsets = parse_offsets(self.cleaned_data["reminders"])
+        except ValueError as exc:
+            message = _("“%(value)s” is not a reminder like 7d, 2h or 30m.")
+            raise forms.ValidationError(message, params={"value": exc}) from None
+        validate_reminder_offsets(offsets)
+        return offsets
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address of a person in the directory"))
+
+    def clean_email(self):
+        Person = apps.get_model("members", "Person")
+        person = Person.objects.filter(email__iexact=self.cleaned_data["email"].strip()).order_by("pk").first()
+        if person is None:
+            raise forms.ValidationError(_("Nobody in the directory has this address."))
+        return person
+
+
+class AgendaForm(forms.Form):
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.none())
+
+    def __init__(self, *args, meeting: Meeting, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.filter(status=Topic.Status.PROPOSED).exclude(
+            agenda_items__meeting=meeting
+        )
+
+
+class OutcomeForm(forms.Form):
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}))
+    attended = forms.ModelMultipleChoiceField(
+        label=_("Attended"), queryset=Invitation.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    selected = forms.ModelMultipleChoiceField(
+        label=_("Topics selected by the committee"),
+        queryset=Topic.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, meeting: Meeting, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attended"].queryset = meeting.invitations.select_related("person")
+        self.fields["attended"].label_from_instance = lambda invitation: invitation.person.full_name
+        self.fields["selected"].queryset = Topic.objects.filter(agenda_items__meeting=meeting)
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Strategic areas"), queryset=StrategicArea.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+
+
+class RsvpForm(forms.Form):
+    answer = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[c for c in Invitation.Response.choices if c[0]],
+        widget=forms.RadioSelect,
+    )

@@ -1,0 +1,79 @@
+"""Fixtures of the meetings tests: people, a meeting built through the services, a clock."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from das.meetings import engine, services
+from das.models import Meeting
+from das.tests.factories import MandateFactory, StrategicAreaFactory
+from members.models import Person
+from members.tests.factories import PersonFactory, UserFactory
+
+
+def make_people(count: int, *, prefix: str = "kol") -> list[Person]:
+    """Many people quickly (bulk insert), each with their own address."""
+    Person.objects.bulk_create(
+        [
+            Person(first_name=f"Prénom{i}", last_name=f"Nom{i:05d}", email=f"{prefix}{i}@example.org")
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
+    return list(Person.objects.filter(email__startswith=prefix, email__endswith="@example.org").order_by("pk"))
+
+
+def make_meeting(*, starts_at: datetime.datetime, now: datetime.datetime | None = None, people=(), **kwargs) -> Meeting:
+    """A KOL committee meeting created at `now` (default: real now), inviting `people`."""
+    fields = {
+        "title": "Comité des KOL",
+        "committee": Meeting.Committee.KOL_COMMITTEE,
+        "ends_at": starts_at + datetime.timedelta(hours=2),
+        "place": "Medicen, Paris",
+    }
+    fields.update(kwargs)
+    meeting = services.meeting_create(by=None, starts_at=starts_at, now=now, invite_default=False, **fields)
+    if people:
+        services.invitations_add(meeting=meeting, people=people, now=now)
+    return meeting
+
+
+def run_scan(now: datetime.datetime):
+    """One scan at `now`, sending in this process (what `send_due_reminders` does)."""
+    return engine.scan(now=now, dispatch=engine.send_synchronously(now=now))
+
+
+@pytest.fixture
+def area():
+    return StrategicAreaFactory(code="imaging", name_fr="Imagerie", name_en="Imaging")
+
+
+@pytest.fixture
+def staff_user():
+    user = UserFactory(is_staff=True)
+    PersonFactory(user=user, email=user.email)
+    return user
+
+
+@pytest.fixture
+def kol_user(area):
+    user = UserFactory()
+    person = PersonFactory(user=user, email=user.email)
+    MandateFactory(person=person, area=area, role="president")
+    return user
+
+
+@pytest.fixture
+def contact_user():
+    """A member contact with no governance seat: an outsider for meetings."""
+    user = UserFactory()
+    PersonFactory(user=user, email=user.email)
+    return user
+
+
+@pytest.fixture
+def now():
+    return timezone.now().replace(microsecond=0)
