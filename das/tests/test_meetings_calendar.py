@@ -122,7 +122,7 @@ def test_the_invitation_email_carries_a_calendar_part_with_method_request(smtp_s
     assert part.get_filename() == "invite.ics"
     [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
     assert event.decoded("DTSTART").astimezone(PARIS).hour == 9
-    assert "10 janvier 2030" in message["Subject"]
+    assert "10/01/2030 09:00" in message["Subject"]  # French short date (medicen_portal/formats)
 
 
 def _link(invitation) -> str:

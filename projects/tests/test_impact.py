@@ -109,5 +109,5 @@ def test_large_amounts_are_shortened_in_millions_on_the_cards():
     from projects.templatetags.projects_tags import money_short
 
     with translation.override("fr"):
-        assert money_short(Decimal("1043071000")).replace("\xa0", " ") == "1 043,1 M€"
-        assert money_short(Decimal("950000.4")).replace("\xa0", " ") == "950 000 €"
+        assert money_short(Decimal("1043071000")).replace("\u202f", " ") == "1 043,1 M€"
+        assert money_short(Decimal("950000.4")).replace("\u202f", " ") == "950 000 €"
