@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test lint audit format messages pytest migrate clean
+.PHONY: help install run serve test lint audit format messages pytest e2e load faults bench migrate clean
 
 help:
 	@echo "make run     set up (.venv, migrate, seed) and start web + worker + beat on http://127.0.0.1:8000"
@@ -14,6 +14,10 @@ help:
 	@echo "make serve   production mode: gunicorn + whitenoise, worker, beat (needs the production variables)"
 	@echo "make lint    ruff, formatting, migrations, translations, bandit and pip-audit"
 	@echo "make format  apply ruff's fixes and formatting"
+	@echo "make e2e     browser journeys (Playwright + Chromium) against gunicorn, PostgreSQL, Redis, a worker and an SMTP sink"
+	@echo "make load    locust: 50 users for 60 s against 100,000 organisations and 10,000 proposals"
+	@echo "make faults  Redis down, worker SIGKILL, PostgreSQL restart, SMTP 4xx: owed / delivered / lost / duplicated"
+	@echo "make bench   every benchmark in bench/, figures written to docs/performance.md"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +87,20 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint pytest
+
+# The proof under real use (issue 7): each starts its own throwaway PostgreSQL, Redis and
+# SMTP sink (bench/harness.py) and leaves the machine's services alone.
+e2e: install
+	$(BIN)/pytest -m e2e tests/e2e
+
+load: install
+	$(BIN)/python bench/load.py
+
+faults: install
+	$(BIN)/python bench/faults.py
+
+bench: install
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf var/test .pytest_cache .ruff_cache

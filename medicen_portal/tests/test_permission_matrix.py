@@ -1,0 +1,276 @@
+"""The permission matrix, generated from the URL configuration (as pretix does).
+
+Every named URL of the portal must appear in exactly one of PUBLIC, EXEMPT or MATRIX, so a
+new page that nobody thought about fails this test. For each MATRIX page:
+anonymous → redirect to login; a user of another organisation → 404; a user with the
+wrong role → 403; the right user → 200.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from das.meetings.services import agenda_add_topic
+from das.models import Meeting, Topic
+from das.tests.conftest import make_meeting
+from das.tests.factories import MandateFactory, StrategicAreaFactory
+from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
+from projects.models import Review
+from projects.services import attachment_add
+from projects.tests.factories import ProjectFactory
+
+# Pages anyone may see.
+PUBLIC = {
+    "das:home",
+    "members:directory",
+    "members:organisation",
+    "impact:dashboard",
+    "impact:csv",
+}
+PUBLIC_KWARGS = {"members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug}}
+
+# Named URLs outside the matrix, each with the reason.
+EXEMPT = {
+    "login": "the login page itself",
+    "logout": "POST-only, ends a session",
+    "password_change": "Django auth view: login required, no object",
+    "password_change_done": "Django auth view: login required, no object",
+    "password_reset": "public by design: asks for an e-mail address",
+    "password_reset_done": "public by design",
+    "password_reset_confirm": "signed, expiring token in the URL",
+    "password_reset_complete": "public by design",
+    "set_language": "switches the language, no data",
+    "two_factor_setup": "login required, acts only on the caller's own account",
+    "members:invitation": "signed, expiring token; tampered and expired links refused in members/tests",
+    "members:logo": "public image of a listed organisation; type and access tested in members/tests",
+    "das:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
+    "das:meeting_feed": "private calendar feed whose secret is the URL; reset tested in das/tests",
+}
+
+
+@dataclass
+class Page:
+    """One member-facing page: how to build its URL and who is who for it."""
+
+    kwargs: Callable[[World], dict] = lambda world: {}
+    right: str = "contact_a"  # may use the page: `ok`
+    other_organisation: str | None = "contact_b"  # must not learn it exists: 404
+    wrong_role: str | None = None  # authenticated but not allowed: 403
+    method: str = "get"
+    ok: int = 200  # 302 for POST-only actions, which redirect after doing their work
+
+
+def _slug(world):
+    return {"slug": world.objects["organisation_a"].slug}
+
+
+def _project(world):
+    return {"pk": world.objects["project"].pk}
+
+
+def _meeting(world):
+    return {"pk": world.objects["meeting"].pk}
+
+
+MATRIX: dict[str, Page] = {
+    # members
+    "members:mine": Page(ok=302, other_organisation=None),
+    "members:edit": Page(kwargs=_slug, wrong_role="colleague_a"),
+    "members:membership": Page(kwargs=_slug),
+    # projects: the proposing organisation's contacts; reviewers see only what they are assigned
+    "projects:list": Page(other_organisation=None),
+    "projects:create": Page(other_organisation=None, wrong_role="kol_a"),
+    "projects:reviews": Page(right="kol_a", other_organisation=None, wrong_role=None),
+    "projects:review": Page(
+        kwargs=lambda world: {"review_pk": world.objects["review"].pk}, right="kol_a", other_organisation="kol_b"
+    ),
+    "projects:detail": Page(kwargs=_project),
+    "projects:edit": Page(kwargs=_project, wrong_role="kol_a"),
+    "projects:transition": Page(kwargs=_project, method="post", ok=302),
+    "projects:manage": Page(kwargs=_project, right="staff"),
+    "projects:attachment_upload": Page(kwargs=_project, method="post", ok=302, wrong_role="kol_a"),
+    "projects:attachment": Page(
+        kwargs=lambda world: {"pk": world.objects["project"].pk, "attachment_pk": world.objects["attachment"].pk}
+    ),
+    "projects:attachment_delete": Page(
+        kwargs=lambda world: {"pk": world.objects["project"].pk, "attachment_pk": world.objects["attachment"].pk},
+        method="post",
+        ok=302,
+    ),
+    # meetings: staff manage; KOLs see the committee and their own board; a KOL of another
+    # board must not learn a board meeting exists; member contacts have no business there
+    "das:meeting_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+    "das:meeting_create": Page(right="staff", other_organisation=None, wrong_role="kol_a"),
+    "das:meeting_detail": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b"),
+    "das:meeting_edit": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
+    "das:meeting_cancel": Page(
+        kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
+    ),
+    "das:meeting_invite": Page(
+        kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
+    ),
+    "das:meeting_uninvite": Page(
+        kwargs=lambda world: {"pk": world.objects["meeting"].pk, "invitation_pk": world.objects["invitation"].pk},
+        right="staff",
+        other_organisation="kol_b",
+        wrong_role="kol_a",
+        method="post",
+        ok=302,
+    ),
+    "das:meeting_respond": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", method="post", ok=302),
+    "das:meeting_agenda_add": Page(
+        kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
+    ),
+    "das:meeting_agenda_remove": Page(
+        kwargs=lambda world: {"pk": world.objects["meeting"].pk, "item_pk": world.objects["agenda_item"].pk},
+        right="staff",
+        other_organisation="kol_b",
+        wrong_role="kol_a",
+        method="post",
+        ok=302,
+    ),
+    "das:meeting_outcome": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
+    "das:meeting_feed_reset": Page(
+        right="kol_a", other_organisation=None, wrong_role="contact_a", method="post", ok=302
+    ),
+    "das:topic_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+    "das:topic_vote": Page(
+        kwargs=lambda world: {"pk": world.objects["topic"].pk},
+        right="kol_a",
+        other_organisation=None,
+        wrong_role="contact_a",
+        method="post",
+        ok=302,
+    ),
+    "das:topic_selected": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+}
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
+    organisation_a, organisation_b = OrganisationFactory(name="Alpha Bio"), OrganisationFactory(name="Beta Med")
+    area_a, area_b = StrategicAreaFactory(code="imaging"), StrategicAreaFactory(code="digital-health")
+    world = World()
+    for key, organisation, primary in (
+        ("contact_a", organisation_a, True),
+        ("colleague_a", organisation_a, False),
+        ("contact_b", organisation_b, True),
+    ):
+        user = UserFactory()
+        PersonFactory(organisation=organisation, user=user, is_primary_contact=primary, email=user.email)
+        world.users[key] = user
+    for key, area in (("kol_a", area_a), ("kol_b", area_b)):
+        user = UserFactory()
+        MandateFactory(person=PersonFactory(organisation=None, user=user, email=user.email), area=area)
+        world.users[key] = user
+    staff = world.users["staff"] = UserFactory(is_staff=True, is_superuser=True)
+
+    project = ProjectFactory(lead_organisation=organisation_a, primary_area=area_a)
+    upload = SimpleUploadedFile("annex.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    attachment = attachment_add(project=project, upload=upload, by=world.users["contact_a"])
+    review = Review.objects.create(project=project, reviewer=world.users["kol_a"].person, assigned_by=staff)
+
+    starts = timezone.now() + datetime.timedelta(days=30)
+    meeting = make_meeting(
+        starts_at=starts, committee=Meeting.Committee.DAS_BOARD, area=area_a, people=[world.users["kol_a"].person]
+    )
+    topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
+    agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
+    world.objects.update(
+        organisation_a=organisation_a,
+        organisation_b=organisation_b,
+        project=project,
+        attachment=attachment,
+        review=review,
+        meeting=meeting,
+        invitation=meeting.invitations.get(),
+        topic=topic,
+        agenda_item=agenda_item,
+    )
+    return world
+
+
+def _named_urls() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # the admin has its own permission system (staff + 2FA)
+                inner = pattern.namespace if namespace is None else f"{namespace}:{pattern.namespace}"
+                walk(pattern.url_patterns, inner if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_named_url_is_in_the_permission_matrix():
+    names = _named_urls()
+    listed = PUBLIC | set(EXEMPT) | set(MATRIX)
+
+    assert sorted(names - listed) == [], "add these URLs to the permission matrix"
+    assert sorted(listed - names) == [], "these matrix entries name no URL"
+    assert not (PUBLIC & set(MATRIX)), "a URL is both public and protected"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_answer_anonymous_visitors(client, world, name):
+    kwargs = PUBLIC_KWARGS.get(name, lambda world: {})(world)
+
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
+
+
+def _request(client, page: Page, url: str):
+    return getattr(client, page.method)(url)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_visitors_are_sent_to_login(client, world, name):
+    page = MATRIX[name]
+    url = reverse(name, kwargs=page.kwargs(world))
+
+    response = _request(client, page, url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in MATRIX.items() if p.other_organisation))
+def test_users_of_another_organisation_get_404(client, world, name):
+    page = MATRIX[name]
+    client.force_login(world.users[page.other_organisation])
+
+    assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in MATRIX.items() if p.wrong_role))
+def test_users_with_the_wrong_role_get_403(client, world, name):
+    page = MATRIX[name]
+    client.force_login(world.users[page.wrong_role])
+
+    assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_the_right_user_gets_the_page(client, world, name):
+    page = MATRIX[name]
+    client.force_login(world.users[page.right])
+
+    assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == page.ok
