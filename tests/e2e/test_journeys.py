@@ -387,3 +387,5 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
             break
         time.sleep(0.5)
     assert len(states) == 2 * 5 and {state for (state,) in states} == {"sent"}, states
+    to_contact = [mail for mail in stack.mails() if CONTACT_EMAIL in mail["to"]]
+    assert len(to_contact) == 1 + 5, [mail["subject"] for mail in to_contact]  # the invitation, then one per move
