@@ -10,26 +10,33 @@ from __future__ import annotations
 import json
 import os
 
-from django.db import transaction
-
-from das.models import Mandate, StrategicArea
-from members.models import Organisation, Person, User
-
 PASSWORD = os.environ.get("E2E_PASSWORD", "e2e-correct-horse-2026")
 STAFF_EMAIL = "staff@medicen.example"
 KOL_EMAIL = "jerome.sallette@cerba.example"
 CONTACT_EMAIL = "claire.durand@oncox.example"
 
 
-def _organisation(name: str, slug: str, category: str, **fields) -> Organisation:
+def _organisation(name: str, slug: str, category: str, **fields):
+    from members.models import Organisation
+
     organisation = Organisation(name=name, slug=slug, category=category, status="active", **fields)
     organisation.full_clean()
     organisation.save()
     return organisation
 
 
-@transaction.atomic
 def create() -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        _create()
+
+
+def _create() -> None:
+    # Imported here: the pytest process imports this module for its constants only.
+    from das.models import Mandate, StrategicArea
+    from members.models import Person, User
+
     staff = User.objects.create_user(email=STAFF_EMAIL, password=PASSWORD, first_name="Sophie", last_name="Martin")
     staff.is_staff = staff.is_superuser = True
     staff.save()
