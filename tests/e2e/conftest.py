@@ -134,7 +134,7 @@ class Journey:
         self.favicon_missing = False
         self.documents: set[str] = set()
 
-    def page(self, *, login: str | None = None):
+    def page(self, *, login: str | None = None, password: str = PASSWORD):
         """A new browser (own cookies), logged in through the login page when `login` is an e-mail."""
         context = self.browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
         context.add_init_script(CSP_LISTENER)
@@ -147,7 +147,7 @@ class Journey:
         if login:
             page.goto(f"{self.stack.url}/accounts/login/")
             page.fill("input[name=username]", login)
-            page.fill("input[name=password]", PASSWORD)
+            page.fill("input[name=password]", password)
             page.click("form[action='/accounts/login/'] button[type=submit]")
             page.wait_for_load_state()
             assert "/accounts/login/" not in page.url, f"{login} could not log in"

@@ -290,10 +290,16 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
         meeting_id,
     ) == [("accepted", KOL_EMAIL)]
 
-    # 4. Staff see the answer on the meeting page.
+    # 4. Staff see the answer on the meeting page; the KOL, logged in, finds the meeting in the list.
     staff.reload()
     assert "Sallette" in staff.inner_text("main")
     journey.shot(staff, "staff-sees-answer")
+    member = journey.page(login=KOL_EMAIL)
+    member.goto(f"{stack.url}/meetings/")
+    member.click(f"main a[href='/meetings/{meeting_id}/']")
+    member.wait_for_load_state()
+    assert "sepsis topics" in member.inner_text("main")
+    journey.shot(member, "kol-meeting-page")
 
 
 def _move(page, to: str, comment: str = "") -> None:
@@ -375,7 +381,17 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     journey.shot(public, "impact-after")
     assert int(after) == int(before) + 1, (before, after)
 
-    # 5. The proposer got an e-mail for each step (sent by the worker).
+    # 5. The proposer reads the outcome: the timeline and the shared comments, no reviewer name.
+    contact = journey.page(login=CONTACT_EMAIL, password=NEW_PASSWORD)
+    contact.goto(f"{url}/projects/")
+    contact.click(f"main a[href='/projects/{project_id}/']")
+    contact.wait_for_load_state()
+    text = contact.inner_text("main")
+    assert "Strong clinical need" in text and "Labelled by the Biological diagnostics board." in text
+    assert "Sallette" not in text
+    journey.shot(contact, "proposer-reads-outcome")
+
+    # 6. The proposer got an e-mail for each step (sent by the worker).
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         states = stack.db.rows(
