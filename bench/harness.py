@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,6 +144,7 @@ class Stack:
         self.smtp_port = free_port()
         self.web_port = free_port()
         self.mail_file = self.root / "mail.jsonl"
+        self.mail_dir = self.root / "mail"  # each whole message, as <n>.eml
         self.smtp_fail_file = self.root / "smtp-fail"
         self.processes: dict[str, Process] = {}
         self.env: dict[str, str] = {}
@@ -159,7 +163,7 @@ class Stack:
         self.smtp = Process(
             "smtp",
             [PYTHON, "bench/smtp_sink.py", "--port", str(self.smtp_port), "--out", str(self.mail_file),
-             "--fail-file", str(self.smtp_fail_file)],
+             "--fail-file", str(self.smtp_fail_file), "--raw-dir", str(self.mail_dir)],
             env=dict(os.environ),
             log_dir=self.logs,
             port=self.smtp_port,
@@ -221,6 +225,10 @@ class Stack:
         if not self.mail_file.exists():
             return []
         return [json.loads(line) for line in self.mail_file.read_text(encoding="utf-8").splitlines() if line]
+
+    def mail_message(self, record: dict) -> EmailMessage:
+        """The whole message the sink stored for one record of `mails()` (headers, body, attachments)."""
+        return message_from_bytes(Path(record["eml"]).read_bytes(), policy=email_policy.default)
 
     def smtp_fail(self, reply: str | None) -> None:
         """Make the sink answer every message with `reply` (e.g. "421 …"), or recover with None."""
