@@ -131,7 +131,6 @@ class Journey:
         self.problems: list[str] = []
         self.visited: set[str] = set()
         self.contexts = []
-        self.favicon_missing = False
         self.documents: set[str] = set()
 
     def page(self, *, login: str | None = None, password: str = PASSWORD):
@@ -156,11 +155,6 @@ class Journey:
     def _console(self, page, message) -> None:
         if message.type == "error":
             where = message.location.get("url", "")
-            if where.endswith("/favicon.ico"):
-                # base.html declares no icon, so Chromium asks for /favicon.ico and gets a 404.
-                # Reported to the lead (base.html is a shared file); not a CSP or script problem.
-                self.favicon_missing = True
-                return
             if message.text.startswith("Failed to load resource") and where in self.documents:
                 return  # a page answering 4xx on purpose (a used link); subresources are checked in _response
             self.problems.append(f"{page.url}: console error: {message.text} ({where})")
