@@ -248,6 +248,8 @@ class Stack:
             self.pg.stop("immediate")
 
     def __enter__(self) -> Stack:
+        # A SIGTERM (timeout, CI stop) unwinds through __exit__ so nothing is left running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         return self
 
     def __exit__(self, *exc) -> None:

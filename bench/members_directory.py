@@ -45,13 +45,13 @@ def seed(members: int) -> None:
 
     from members.models import Organisation
 
+    call_command("migrate", verbosity=0)
     have = Organisation.objects.count()
     if have >= members:
         print(f"Database already has {have:,} organisations.")
         return
     if have:
         sys.exit(f"The benchmark database has {have} organisations; drop it or pass --members {have}.")
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     call_command("seed_demo", members=members, projects=335)
     print(f"Seeded {members:,} organisations in {time.perf_counter() - started:.0f} s.")

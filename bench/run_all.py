@@ -21,6 +21,7 @@ from bench.harness import PYTHON, Stack
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT = BASE_DIR / "docs" / "performance.md"
+SECTIONS = BASE_DIR / "docs" / "performance"
 
 
 def _first_line(command: list[str]) -> str:
@@ -78,7 +79,8 @@ def _benchmarks(stack: Stack) -> dict[str, tuple[list[str], dict[str, str], list
 
 def main() -> int:
     only = set(sys.argv[1:])
-    sections, failures = [], []
+    failures = []
+    SECTIONS.mkdir(parents=True, exist_ok=True)
     with Stack("bench") as stack:
         stack.start_services()
         for name, (command, env, setup) in _benchmarks(stack).items():
@@ -94,9 +96,13 @@ def main() -> int:
             if result.returncode:
                 failures.append(name)
                 print(result.stderr[-3000:], file=sys.stderr)
-                sections.append(f"## {name}\n\nFAILED (exit {result.returncode}) after {elapsed:.0f} s.\n")
+                section = f"## {name}\n\nFAILED (exit {result.returncode}) after {elapsed:.0f} s.\n"
             else:
-                sections.append(f"## {name}\n\n```\n{result.stdout.strip()}\n```\n\n_(took {elapsed:.0f} s)_\n")
+                section = f"## {name}\n\n```\n{result.stdout.strip()}\n```\n\n_(took {elapsed:.0f} s)_\n"
+            stamp = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}"
+            (SECTIONS / f"{name}.md").write_text(section.replace("\n\n", f"\n\nRun {stamp}.\n\n", 1))
+    # Sections of benchmarks not rerun this time are kept from their last run.
+    sections = [path.read_text() for path in sorted(SECTIONS.glob("*.md"))]
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text(
         "# Performance\n\n"
