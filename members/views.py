@@ -106,7 +106,12 @@ def membership(request: HttpRequest, slug: str) -> HttpResponse:
     """The organisation's own page: membership years, fees, contacts. Its contacts and staff only."""
     organisation = get_organisation_for_user(request.user, slug)
     years = MembershipYear.objects.filter(organisation=organisation).order_by("-year")
-    contacts = organisation.people.select_related("user").order_by("last_name", "first_name")
+    # People anonymised after they left stay linked (past records) but are no longer contacts.
+    contacts = (
+        organisation.people.filter(anonymised_at__isnull=True)
+        .select_related("user")
+        .order_by("last_name", "first_name")
+    )
     return render(
         request,
         "members/membership.html",

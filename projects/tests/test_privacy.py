@@ -30,7 +30,7 @@ from projects import services
 from projects.models import Attachment, Notification, Project, Review
 from projects.selectors import impact_figures
 from projects.tasks import purge_stale_drafts
-from projects.tests.factories import ProjectFactory, granted_decision
+from projects.tests.factories import ProjectFactory, contact, granted_decision
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -173,6 +173,19 @@ def test_anonymising_a_person_removes_their_identity_and_keeps_every_figure(leav
     assert not Invitation.objects.filter(email=old_email).exists()
     assert not Delivery.objects.filter(email=old_email).exists()
     assert Person.objects.filter(last_name=old_name).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_anonymised_person_no_longer_shows_among_the_organisations_contacts(client, leaver, colleague, staff):
+    organisation = leaver.organisation
+    remaining = contact(organisation)
+    person_anonymise(person=leaver, by=staff)
+    client.force_login(remaining)
+
+    html = client.get(reverse("members:membership", args=[organisation.slug])).content.decode()
+
+    assert remaining.email in html
+    assert "Anonymised" not in html
 
 
 @pytest.mark.django_db
