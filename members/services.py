@@ -549,7 +549,8 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
     from members.privacy import personal_data_erasers
 
     now = now or timezone.now()
-    person = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+    # Lock the row (no join: PostgreSQL refuses FOR UPDATE on the nullable side of one).
+    person = Person.objects.select_for_update().get(pk=person.pk)
     if person.anonymised_at is not None:
         return person
     Mandate = apps.get_model("das", "Mandate")
