@@ -39,3 +39,23 @@ def governance_load(*, path: Path = GOVERNANCE_FILE) -> dict[str, int]:
                     mandate.save()
                     created["mandates"] += 1
     return created
+
+
+def personal_data_erase(*, person, now: datetime.datetime) -> None:
+    """Anonymisation, das side: revoke the calendar feed, skip pending e-mails, scrub addresses.
+
+    Mandates, invitations, answers and attendance stay (past records, committee figures);
+    only the person's address goes. Runs inside person_anonymise()'s transaction.
+    """
+    from das.meetings import engine
+    from das.models import CalendarFeed, Delivery, Invitation
+
+    CalendarFeed.objects.filter(person=person).delete()
+    Delivery.objects.filter(invitation__person=person, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SKIPPED, reason=engine.REASON_ANONYMISED, updated_at=now
+    )
+    for invitation in Invitation.objects.filter(person=person).only("pk"):
+        # Unique per meeting, like the real address was; ".invalid" can never be delivered.
+        placeholder = f"anonymised-{invitation.pk}@anonymised.invalid"
+        Invitation.objects.filter(pk=invitation.pk).update(email=placeholder)
+        Delivery.objects.filter(invitation=invitation).update(email=placeholder)

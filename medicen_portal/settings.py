@@ -316,12 +316,26 @@ CELERY_BEAT_SCHEDULE["members-renewal-reminders"] = {
     "task": "members.renewal_reminders_scan",
     "schedule": crontab(hour=9, minute=30),
 }
+# Personal data (members/privacy.py): each app's export selector and anonymisation service.
+# Listed here, the wiring, because members may not import das or projects.
+PERSONAL_DATA_SELECTORS = [
+    "members.selectors.personal_data",
+    "das.selectors.personal_data",
+    "projects.selectors.personal_data",
+]
+PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.personal_data_erase"]
 
 # --- projects: proposal notifications ---------------------------------------------------
 # Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
 CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
     "task": "projects.enqueue_stale_notifications",
     "schedule": 600.0,
+}
+# Drafts never submitted are deleted, with their attachments, after this many days untouched.
+PROJECTS_DRAFT_RETENTION_DAYS = env_int("PROJECTS_DRAFT_RETENTION_DAYS", 365, minimum=1)
+CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
+    "task": "projects.purge_stale_drafts",
+    "schedule": crontab(hour=3, minute=40),
 }
 
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------

@@ -31,7 +31,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal info"), {"fields": ("first_name", "last_name")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -285,9 +285,37 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["last_name", "first_name", "email", "affiliation", "organisation__name"]
     autocomplete_fields = ["organisation", "user"]
     list_select_related = ["organisation"]
-    readonly_fields = ["invited_at", "invitation_sent_at"]
+    readonly_fields = ["invited_at", "invitation_sent_at", "anonymised_at"]
     show_full_result_count = False
-    actions = ["invite"]
+    actions = ["invite", "anonymise"]
+
+    @admin.action(
+        description=_("Anonymise (a person who left: keep the records, remove the identity)"), permissions=["change"]
+    )
+    def anonymise(self, request, queryset):
+        """Ask for confirmation on an intermediate page, then anonymise each selected person."""
+        people = list(queryset.select_related("organisation", "user"))
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Anonymise people"),
+                "opts": self.model._meta,
+                "people": people,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/members/person/anonymise_confirmation.html", context)
+        done = 0
+        for person in people:
+            try:
+                services.person_anonymise(person=person, by=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.WARNING)
+        if done:
+            self.message_user(
+                request, ngettext("%d person anonymised.", "%d people anonymised.", done) % done, messages.SUCCESS
+            )
+        return None
 
     @admin.action(description=_("Invite to an account (e-mail with a link to set a password)"), permissions=["change"])
     def invite(self, request, queryset):

@@ -43,6 +43,14 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
 
+    # Chosen with the language switch; applied at login (so it follows the person across
+    # devices) and used for every e-mail to them. Blank: not chosen, the portal's default.
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True, default="")
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -278,6 +286,8 @@ class Person(models.Model):
     invited_at = models.DateTimeField(_("invited on"), null=True, blank=True)
     # Claimed by the task that sends the invitation, so a task run twice sends it once.
     invitation_sent_at = models.DateTimeField(_("invitation sent on"), null=True, blank=True)
+    # Set when staff anonymise a person who left: the row stays (past records), the identity goes.
+    anonymised_at = models.DateTimeField(_("anonymised on"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("person")
@@ -291,6 +301,11 @@ class Person(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.civility, self.first_name, self.last_name) if part)
+
+    @property
+    def language(self) -> str:
+        """The language of e-mails to this person: their account's choice, else "" (the portal's default)."""
+        return self.user.language if self.user_id else ""
 
     @property
     def display_affiliation(self) -> str:

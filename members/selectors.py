@@ -105,3 +105,50 @@ def membership_mix() -> dict[str, int]:
         mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
         cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)
     return mix
+
+
+# --- Personal data (see members/privacy.py) -------------------------------------------------
+
+
+def user_data(user) -> dict:
+    """The login's own fields (never the password hash)."""
+    return {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "is_staff": user.is_staff,
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+    }
+
+
+def personal_data(person) -> dict:
+    """What the members app holds about a person: their record, contact roles and organisation."""
+    organisation = person.organisation
+    return {
+        "person": {
+            "civility": person.civility,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "position": person.position,
+            "email": person.email,
+            "affiliation": person.affiliation,
+            "invited_at": person.invited_at,
+        },
+        "contact_roles": {
+            "primary": person.is_primary_contact,
+            "billing": person.is_billing_contact,
+            "scientific": person.is_scientific_contact,
+            "communication": person.is_communication_contact,
+        },
+        "organisation": None
+        if organisation is None
+        else {
+            "name": organisation.name,
+            "slug": organisation.slug,
+            "siren": organisation.siren,
+            "city": organisation.city,
+            "status": organisation.status,
+        },
+    }

@@ -284,11 +284,25 @@ def _record(membership_year_id: int, *, status: str, error: str = "", sent: bool
         MembershipYear.objects.filter(pk=membership_year_id).update(reminder_attempts=F("reminder_attempts") + 1)
 
 
+def billing_people(organisation: Organisation) -> list[Person]:
+    """Billing contacts with an address; the primary contacts when there is no billing contact."""
+    people = organisation.people.exclude(email="").select_related("user")
+    return list(people.filter(is_billing_contact=True)) or list(people.filter(is_primary_contact=True))
+
+
 def billing_recipients(organisation: Organisation) -> list[str]:
     """Billing contacts' addresses; the primary contacts' when there is no billing contact."""
-    people = organisation.people.exclude(email="")
-    emails = [p.email for p in people.filter(is_billing_contact=True)]
-    return emails or [p.email for p in people.filter(is_primary_contact=True)]
+    return [person.email for person in billing_people(organisation)]
+
+
+def language_for(people: Iterable[Person | User]) -> str:
+    """The language of one e-mail to these people: theirs when they share one, else the portal's default.
+
+    One message per reminder keeps its exactly-once claim simple; contacts of one organisation
+    nearly always share a language.
+    """
+    languages = {person.language or settings.LANGUAGE_CODE for person in people}
+    return languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
 
 
 def is_transient(error: Exception) -> bool:
@@ -311,11 +325,12 @@ def renewal_reminder_send(*, membership_year_id: int) -> str:
         return "already-claimed"
     membership = MembershipYear.objects.select_related("organisation").get(pk=membership_year_id)
     organisation = membership.organisation
-    recipients = billing_recipients(organisation)
+    people = billing_people(organisation)
+    recipients = [person.email for person in people]
     if not recipients:
         _record(membership_year_id, status=Reminder.FAILED, error=_("No billing or primary contact with an e-mail."))
         return "failed"
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_for(people)):
         context = {
             "organisation": organisation,
             "membership": membership,
@@ -448,13 +463,13 @@ def person_invite(*, person: Person, by: User) -> User:
 
 def invitation_send(*, person_id: int) -> str:
     """Send a pending invitation once: claim it, send, release the claim if the server refused for now."""
-    claimed = Person.objects.filter(pk=person_id, invitation_sent_at__isnull=True, user__isnull=False).update(
-        invitation_sent_at=timezone.now()
-    )
+    claimed = Person.objects.filter(
+        pk=person_id, invitation_sent_at__isnull=True, user__isnull=False, user__is_active=True
+    ).update(invitation_sent_at=timezone.now())
     if claimed != 1:
         return "already-claimed"
     person = Person.objects.select_related("user", "organisation").get(pk=person_id)
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_for([person])):
         context = {
             "person": person,
             "url": settings.SITE_URL + reverse("members:invitation", args=[invitation_token(person.user)]),
@@ -496,3 +511,109 @@ def organisation_profile_update(
     organisation.das_interests.set(das_interests)
     logger.info("%s updated the profile of %s", by, organisation)
     return organisation
+
+
+# --- Language -----------------------------------------------------------------------------
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """Remember a login's language: applied at each login and used for every e-mail to them."""
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["language"])
+    return user
+
+
+# --- Data protection ------------------------------------------------------------------------
+
+ANONYMISED_FIRST_NAME = "Anonymised"  # stored, not translated: the row is the same in every language
+MASK = "***"
+
+
+@transaction.atomic
+def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None = None) -> Person:
+    """Remove the identity of a person who left; keep their past records and every figure.
+
+    The Person row stays (mandates, invitations, reviews and membership history point to it)
+    with its name, address, phone-like fields and contact roles cleared; their login is
+    deactivated with its e-mail scrubbed; each app erases what it holds (calendar feed,
+    pending e-mails, consortium contact lines: settings.PERSONAL_DATA_ERASERS); the audit
+    log keeps who changed which field when, without the old values. Idempotent.
+    Refused while the person holds a current mandate: staff end it first.
+    """
+    from auditlog.context import disable_auditlog
+    from auditlog.models import LogEntry
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    from members.privacy import personal_data_erasers
+
+    now = now or timezone.now()
+    # Lock the row (no join: PostgreSQL refuses FOR UPDATE on the nullable side of one).
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.anonymised_at is not None:
+        return person
+    Mandate = apps.get_model("das", "Mandate")
+    if Mandate.objects.as_of(timezone.localdate(now)).filter(person=person).exists():
+        raise ValidationError(
+            _("%(person)s holds a current governance mandate: end it before anonymising them."),
+            code="current_mandate",
+            params={"person": person},
+        )
+    for erase in personal_data_erasers():
+        erase(person=person, now=now)
+
+    user = person.user
+    # The changes themselves must not land in the audit log with the old values.
+    with disable_auditlog():
+        person.civility = ""
+        person.first_name = ANONYMISED_FIRST_NAME
+        person.last_name = f"#{person.pk}"
+        person.position = ""
+        person.email = ""
+        person.affiliation = ""
+        person.is_primary_contact = person.is_billing_contact = False
+        person.is_scientific_contact = person.is_communication_contact = False
+        person.invited_at = person.invitation_sent_at = None
+        person.anonymised_at = now
+        person.full_clean()
+        person.save()
+        if user is not None:
+            old_email = user.email
+            user.email = f"anonymised-{user.pk}@anonymised.invalid"
+            user.first_name = user.last_name = ""
+            user.language = ""
+            user.is_active = False
+            user.set_unusable_password()
+            user.full_clean(exclude=["password"])
+            user.save()
+            _forget_login_traces(user, old_email)
+
+    person_type = ContentType.objects.get_for_model(Person)
+    for entry in LogEntry.objects.filter(content_type=person_type, object_pk=str(person.pk)):
+        entry.changes = {field: [MASK, MASK] for field in (entry.changes or {})} or None
+        entry.changes_text = ""
+        entry.serialized_data = None
+        entry.additional_data = None
+        entry.object_repr = str(person)
+        entry.save(update_fields=["changes", "changes_text", "serialized_data", "additional_data", "object_repr"])
+    # Entries about their mandates are named after them ("President — DAS — Dr X").
+    mandate_type = ContentType.objects.get_for_model(Mandate)
+    for mandate in Mandate.objects.filter(person=person).select_related("area"):
+        LogEntry.objects.filter(content_type=mandate_type, object_pk=str(mandate.pk)).update(object_repr=str(mandate))
+    if user is not None:
+        LogEntry.objects.filter(actor=user).update(actor_email=user.email, remote_addr=None, remote_port=None)
+    logger.info("%s anonymised person %s", by, person.pk)
+    return person
+
+
+def _forget_login_traces(user: User, old_email: str) -> None:
+    """Throttling records name the address; second-factor devices belong to the login."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp import devices_for_user
+
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username__iexact=old_email).delete()
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+    # Open sessions die with is_active=False: ModelBackend.get_user() refuses inactive users.

@@ -1,18 +1,27 @@
 from __future__ import annotations
 
+import datetime
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from members import services
-from members.forms import DirectoryFilterForm, OrganisationProfileForm
+from members.forms import DirectoryFilterForm, EmailAuthenticationForm, OrganisationProfileForm
 from members.models import MembershipYear, logo_kind
 from members.permissions import (
     can_edit_organisation_profile,
@@ -21,6 +30,7 @@ from members.permissions import (
     get_public_organisation,
     organisation_of,
 )
+from members.privacy import personal_data_export
 from members.selectors import directory_organisations, membership_mix
 
 
@@ -96,7 +106,12 @@ def membership(request: HttpRequest, slug: str) -> HttpResponse:
     """The organisation's own page: membership years, fees, contacts. Its contacts and staff only."""
     organisation = get_organisation_for_user(request.user, slug)
     years = MembershipYear.objects.filter(organisation=organisation).order_by("-year")
-    contacts = organisation.people.select_related("user").order_by("last_name", "first_name")
+    # People anonymised after they left stay linked (past records) but are no longer contacts.
+    contacts = (
+        organisation.people.filter(anonymised_at__isnull=True)
+        .select_related("user")
+        .order_by("last_name", "first_name")
+    )
     return render(
         request,
         "members/membership.html",
@@ -133,3 +148,66 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("members:membership", slug=organisation.slug)
         return redirect("das:home")
     return render(request, "members/invitation.html", {"form": form, "invited": user})
+
+
+# --- Language -----------------------------------------------------------------------------
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+class PortalLoginView(LoginView):
+    """Login by e-mail; the account's language, chosen on any device, becomes this browser's."""
+
+    authentication_form = EmailAuthenticationForm
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language:
+            _set_language_cookie(response, language)
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (cookie and redirect); for a logged-in user the choice is also saved."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and check_for_language(language)
+        and request.user.language != language
+    ):
+        services.user_set_language(user=request.user, language=language)
+    return response
+
+
+# --- Personal data ----------------------------------------------------------------------
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Everything the portal holds about the logged-in person, as a JSON file (GDPR right of access)."""
+    data = {
+        "generated_at": timezone.now(),
+        "portal": settings.SITE_URL,
+        **personal_data_export(user=request.user),
+    }
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"medicen-my-data-{datetime.date.today().isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -254,3 +254,79 @@ def funded_projects_detail() -> QuerySet[Project]:
         )
         .order_by("acronym", "pk")
     )
+
+
+# --- Personal data (see members/privacy.py) -------------------------------------------------
+
+
+def personal_data(person: Person) -> dict:
+    """What the projects app holds about a person: proposals they propose or are contact for,
+    the reviews they wrote, the files they uploaded."""
+    from projects.models import Attachment, Review
+
+    user_id = person.user_id
+    contact = Q(partners__contact_email__iexact=person.email) if person.email else Q(pk__in=[])
+    proposer = Q(proposer_id=user_id) if user_id else Q(pk__in=[])
+    projects = Project.objects.filter(contact | proposer).distinct().order_by("created_at")
+    partner_rows = (
+        Partner.objects.filter(contact_email__iexact=person.email).select_related("project")
+        if person.email
+        else Partner.objects.none()
+    )
+    reviews = Review.objects.filter(reviewer=person).select_related("project").order_by("assigned_at")
+    attachments = (
+        Attachment.objects.filter(uploaded_by_id=user_id).select_related("project")
+        if user_id
+        else Attachment.objects.none()
+    )
+    return {
+        "proposals": [
+            {
+                "title": p.title,
+                "acronym": p.acronym,
+                "status": p.status,
+                "proposer": p.proposer_id is not None and p.proposer_id == user_id,
+                "created_at": p.created_at,
+            }
+            for p in projects
+        ],
+        "consortium_contacts": [
+            {"proposal": row.project.title, "contact_name": row.contact_name, "contact_email": row.contact_email}
+            for row in partner_rows
+        ],
+        "reviews_written": [
+            {
+                "proposal": r.project.title,
+                "state": r.state,
+                "conflict_of_interest": r.conflict_reason,
+                "scores": {
+                    "innovation": r.score_innovation,
+                    "impact": r.score_impact,
+                    "consortium": r.score_consortium,
+                    "feasibility": r.score_feasibility,
+                    "market": r.score_market,
+                },
+                "recommendation": r.recommendation,
+                "comments": r.comments,
+                "submitted_at": r.submitted_at,
+            }
+            for r in reviews
+        ],
+        "attachments_uploaded": [
+            {"proposal": a.project.title, "file_name": a.original_name, "uploaded_at": a.uploaded_at}
+            for a in attachments
+        ],
+    }
+
+
+def stale_draft_ids(*, now: datetime.datetime, days: int) -> list[int]:
+    """Drafts never submitted and untouched for `days` days (the retention period)."""
+    return list(
+        Project.objects.filter(
+            status=Project.Status.DRAFT,
+            submitted_at__isnull=True,
+            updated_at__lt=now - datetime.timedelta(days=days),
+        )
+        .exclude(events__to_status=Project.Status.SUBMITTED)
+        .values_list("pk", flat=True)
+    )

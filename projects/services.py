@@ -200,17 +200,27 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError)
 
 
+def _notification_recipients(notification: Notification) -> list[User]:
+    project = notification.event.project
+    if notification.audience == Notification.Audience.APPLICANT:
+        proposer = project.proposer
+        # An anonymised (deactivated) proposer gets nothing.
+        return [proposer] if proposer and proposer.is_active and proposer.email else []
+    return list(User.objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email"))
+
+
+def _notification_language(notification: Notification) -> str:
+    """The recipients' language; one message per notification, so French when they differ."""
+    languages = {user.language or settings.LANGUAGE_CODE for user in _notification_recipients(notification)}
+    return languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
+
+
 def _notification_message(notification: Notification) -> EmailMessage | None:
     event = notification.event
     project = event.project
     url = settings.SITE_URL + reverse("projects:detail", args=[project.pk])
     status = Project.Status(event.to_status).label
-    if notification.audience == Notification.Audience.APPLICANT:
-        recipients = [project.proposer.email] if project.proposer and project.proposer.email else []
-    else:
-        recipients = sorted(
-            User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True)
-        )
+    recipients = [user.email for user in _notification_recipients(notification)]
     if not recipients:
         return None
     name = project.acronym or project.title
@@ -245,7 +255,7 @@ def notification_send(*, notification_id: int, final_attempt: bool) -> str:
     notification = Notification.objects.select_related(
         "event__project__proposer", "event__project__lead_organisation", "event__by"
     ).get(pk=notification_id)
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(_notification_language(notification)):
         message = _notification_message(notification)
     rows = Notification.objects.filter(pk=notification_id)
     if message is None:
@@ -385,3 +395,49 @@ def product_add(*, project: Project, by: User, name: str, launched_on: datetime.
     product.full_clean()
     product.save()
     return product
+
+
+# --- Data protection ------------------------------------------------------------------------
+
+
+def personal_data_erase(*, person: Person, now: datetime.datetime) -> None:
+    """Anonymisation, projects side: the person's name and address leave the consortium contacts.
+
+    Proposals, reviews (linked to the anonymised Person row) and figures stay.
+    Runs inside person_anonymise()'s transaction, before the Person row is scrubbed.
+    """
+    if person.email:
+        Partner.objects.filter(contact_email__iexact=person.email).update(contact_name="", contact_email="")
+
+
+def drafts_purge(*, now: datetime.datetime, days: int) -> int:
+    """Delete drafts never submitted and untouched for `days` days, with their files. Idempotent.
+
+    Each draft goes in its own transaction, re-checked under lock, so a draft edited or
+    submitted meanwhile is kept; files are removed once the deletion is committed.
+    """
+    from projects.selectors import stale_draft_ids
+
+    deleted = 0
+    for pk in stale_draft_ids(now=now, days=days):
+        with transaction.atomic():
+            project = (
+                Project.objects.select_for_update()
+                .filter(
+                    pk=pk,
+                    status=Project.Status.DRAFT,
+                    submitted_at__isnull=True,
+                    updated_at__lt=now - datetime.timedelta(days=days),
+                )
+                .first()
+            )
+            if project is None:
+                continue
+            files = [(a.file.storage, a.file.name) for a in project.attachments.all()]
+            project.delete()
+            for storage, name in files:
+                transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+            deleted += 1
+    if deleted:
+        logger.info("Deleted %d draft proposals never submitted within %d days", deleted, days)
+    return deleted

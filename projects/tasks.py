@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from projects.selectors import stale_notification_ids
-from projects.services import TransientEmailError, notification_send
+from projects.services import TransientEmailError, drafts_purge, notification_send
 
 
 @shared_task(
@@ -34,3 +36,9 @@ def enqueue_stale_notifications() -> int:
     for pk in ids:
         send_project_notification.delay(pk)
     return len(ids)
+
+
+@shared_task(name="projects.purge_stale_drafts")
+def purge_stale_drafts() -> int:
+    """Daily: delete drafts never submitted within PROJECTS_DRAFT_RETENTION_DAYS. Safe to run twice."""
+    return drafts_purge(now=timezone.now(), days=settings.PROJECTS_DRAFT_RETENTION_DAYS)

@@ -49,6 +49,7 @@ REASON_INVITED_LATE = gettext_noop("The invitation was sent after this reminder'
 REASON_MOVED_PAST = gettext_noop("The meeting was rescheduled and this reminder's moment had already passed.")
 REASON_REMOVED = gettext_noop("This reminder was removed from the meeting.")
 REASON_UNINVITED = gettext_noop("The invitee was removed from the meeting.")
+REASON_ANONYMISED = gettext_noop("The invitee left and was anonymised.")
 REASON_STUCK = gettext_noop(
     "Stuck in 'sending' for more than 15 minutes: the worker stopped while sending. "
     "The e-mail may or may not have gone out; check before re-sending."

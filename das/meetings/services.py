@@ -219,7 +219,8 @@ def meeting_update(*, meeting: Meeting, by, now: datetime.datetime | None = None
     if "starts_at" in calendar_changed or old_offsets != current.reminder_offsets:
         _reschedule_reminders(current, now=now)
     if calendar_changed:
-        invitations = list(current.invitations.select_related("meeting"))
+        # People anonymised after they left get no more e-mails about it.
+        invitations = list(current.invitations.filter(person__anonymised_at__isnull=True).select_related("meeting"))
         # An older revision still waiting is superseded: each person gets the latest only.
         Delivery.objects.filter(
             meeting=current,
