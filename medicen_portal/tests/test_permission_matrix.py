@@ -80,6 +80,8 @@ def _meeting(world):
 
 
 MATRIX: dict[str, Page] = {
+    # accounts: one's own data only, no object in the URL
+    "my_data": Page(other_organisation=None),
     # members
     "members:mine": Page(ok=302, other_organisation=None),
     "members:edit": Page(kwargs=_slug, wrong_role="colleague_a"),
