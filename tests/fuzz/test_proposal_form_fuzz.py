@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from das.tests.factories import StrategicAreaFactory
@@ -54,7 +54,7 @@ def proposal_posts(draw, organisations: list[int], area: int) -> dict:
     }
     partners = draw(st.integers(0, 4))
     data |= {
-        "partners-TOTAL_FORMS": draw(st.sampled_from([str(partners), "abc", "-1", "5000", ""])),
+        "partners-TOTAL_FORMS": draw(st.sampled_from([str(partners), "abc", "-1", "31", ""])),
         "partners-INITIAL_FORMS": draw(st.sampled_from(["0", "0", "3", "x"])),
         "partners-MIN_NUM_FORMS": "0",
         "partners-MAX_NUM_FORMS": "1000",
@@ -98,6 +98,7 @@ def project_state(project: Project) -> list:
 
 
 @FUZZ
+@settings(max_examples=30)
 @given(data=st.data())
 def test_creating_a_proposal_writes_all_or_nothing(world, data):
     post = data.draw(proposal_posts(world["organisations"], world["area"].pk))
@@ -116,6 +117,7 @@ def test_creating_a_proposal_writes_all_or_nothing(world, data):
 
 
 @FUZZ
+@settings(max_examples=30)
 @given(data=st.data())
 def test_editing_a_proposal_keeps_it_whole_on_errors(world, data):
     project = ProjectFactory(lead_organisation=world["owner"].person.organisation, proposer=world["owner"])
