@@ -263,10 +263,17 @@ class Portal:
         return result, {"deliveries": dict(statuses), "notifications": dict(n_states)}
 
     def wait_delivered(self, *, timeout: float, **rows) -> tuple[Result, dict]:
+        """Wait until every owed e-mail is in the sink, or nothing has moved for a while with no
+        row left pending (what is left then is failed or stuck in 'sending': it will not come)."""
         deadline = time.monotonic() + timeout
+        last, last_change = None, time.monotonic()
         while True:
             result, states = self.count(**rows)
-            if result.delivered >= result.owed or time.monotonic() > deadline:
+            if (result.delivered, states) != last:
+                last, last_change = (result.delivered, states), time.monotonic()
+            pending = states["deliveries"].get("pending", 0) + states["notifications"].get("pending", 0)
+            settled = not pending and time.monotonic() - last_change > 45
+            if result.delivered >= result.owed or settled or time.monotonic() > deadline:
                 return result, states
             time.sleep(2)
 
@@ -370,7 +377,8 @@ def scenario_postgres(portal: Portal) -> Result:
     acronyms: list[str] = []
 
     def reader(index: int) -> None:
-        session = portal.login(portal.contacts[index]) if index else portal.sessions[portal.contacts[0]]
+        # Every reader is the proposer of the proposals read (others get a 404, rightly).
+        session = portal.login(portal.contacts[0]) if index else portal.sessions[portal.contacts[0]]
         step = index
         while not stop.is_set():
             path = paths[step % len(paths)]

@@ -89,8 +89,7 @@ def test_an_import_reports_or_writes_everything_never_half(existing, content, dr
         assert snapshot() == before, report.errors
 
 
-@FUZZ
-@settings(max_examples=20)
+@settings(FUZZ, max_examples=20)
 @given(content=spreadsheets())
 def test_the_admin_import_page_never_fails(existing, content):
     staff = UserFactory(is_staff=True, is_superuser=True)

@@ -97,8 +97,7 @@ def project_state(project: Project) -> list:
     ]
 
 
-@FUZZ
-@settings(max_examples=30)
+@settings(FUZZ, max_examples=30)
 @given(data=st.data())
 def test_creating_a_proposal_writes_all_or_nothing(world, data):
     post = data.draw(proposal_posts(world["organisations"], world["area"].pk))
@@ -116,8 +115,7 @@ def test_creating_a_proposal_writes_all_or_nothing(world, data):
         assert created.partners.count() == Partner.objects.count() - partners
 
 
-@FUZZ
-@settings(max_examples=30)
+@settings(FUZZ, max_examples=30)
 @given(data=st.data())
 def test_editing_a_proposal_keeps_it_whole_on_errors(world, data):
     project = ProjectFactory(lead_organisation=world["owner"].person.organisation, proposer=world["owner"])
