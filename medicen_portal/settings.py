@@ -327,9 +327,13 @@ PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.
 
 # --- projects: proposal notifications ---------------------------------------------------
 # Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
+# Every PROJECTS_NOTIFICATION_SCAN_SECONDS, notifications never attempted PROJECTS_NOTIFICATION_STALE_SECONDS
+# after their transition are enqueued again (fault runs shorten both: bench/faults.py).
+PROJECTS_NOTIFICATION_SCAN_SECONDS = env_int("PROJECTS_NOTIFICATION_SCAN_SECONDS", 600, minimum=10)
+PROJECTS_NOTIFICATION_STALE_SECONDS = env_int("PROJECTS_NOTIFICATION_STALE_SECONDS", 600, minimum=60)
 CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
     "task": "projects.enqueue_stale_notifications",
-    "schedule": 600.0,
+    "schedule": float(PROJECTS_NOTIFICATION_SCAN_SECONDS),
 }
 # Drafts never submitted are deleted, with their attachments, after this many days untouched.
 PROJECTS_DRAFT_RETENTION_DAYS = env_int("PROJECTS_DRAFT_RETENTION_DAYS", 365, minimum=1)
@@ -344,6 +348,8 @@ CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliver
 # Transient SMTP errors: retried by later scans with exponential backoff capped here (seconds).
 MEETINGS_RETRY_BACKOFF_CAP = env_int("MEETINGS_RETRY_BACKOFF_CAP", 900, minimum=60)
 MEETINGS_MAX_ATTEMPTS = env_int("MEETINGS_MAX_ATTEMPTS", 6, minimum=1)
+# A scan that enqueued a delivery leaves it alone this long; then, still pending, its task is taken as lost.
+MEETINGS_SCAN_LEASE_SECONDS = env_int("MEETINGS_SCAN_LEASE_SECONDS", 600, minimum=60)
 if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= MEETINGS_RETRY_BACKOFF_CAP:
     raise ImproperlyConfigured("MEETINGS_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 if not REDIS_URL:

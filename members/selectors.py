@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -11,6 +12,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
+
+logger = logging.getLogger(__name__)
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 MIX_CACHE_KEY = "members:membership-mix"
@@ -93,7 +96,13 @@ def membership_mix() -> dict[str, int]:
 
     One aggregate query, cached for a few minutes: the mix moves by a member or two a week.
     """
-    mix = cache.get(MIX_CACHE_KEY)
+    try:
+        mix = cache.get(MIX_CACHE_KEY)
+    except Exception as error:  # the cache (Redis) is down: count without it rather than fail the page
+        logger.warning("Cache unavailable, membership mix computed without it: %s", error)
+        mix, cache_up = None, False
+    else:
+        cache_up = True
     if mix is None:
         mix = Organisation.objects.active().aggregate(
             total=Count("pk"),
@@ -103,7 +112,11 @@ def membership_mix() -> dict[str, int]:
             listed=Count("pk", filter=Q(directory_opt_in=True)),
         )
         mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
-        cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)
+        if cache_up:
+            try:
+                cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)
+            except Exception as error:  # went down in between: the next request caches it
+                logger.warning("Cache unavailable, membership mix not cached: %s", error)
     return mix
 
 

@@ -32,7 +32,7 @@ def enqueue_stale_notifications() -> int:
 
     Safe with duplicates: each send task claims its row before sending.
     """
-    ids = stale_notification_ids(older_than=datetime.timedelta(minutes=10))
+    ids = stale_notification_ids(older_than=datetime.timedelta(seconds=settings.PROJECTS_NOTIFICATION_STALE_SECONDS))
     for pk in ids:
         send_project_notification.delay(pk)
     return len(ids)

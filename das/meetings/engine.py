@@ -36,7 +36,7 @@ from das.models import Delivery, Invitation, Meeting
 
 logger = logging.getLogger(__name__)
 
-LEASE = datetime.timedelta(minutes=10)
+LEASE = datetime.timedelta(seconds=settings.MEETINGS_SCAN_LEASE_SECONDS)  # default 10 minutes
 STUCK_AFTER = datetime.timedelta(minutes=15)
 BATCH_SIZE = 500
 

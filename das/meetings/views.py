@@ -269,6 +269,8 @@ def _invitation_from_token(token: str) -> Invitation | None:
         invitation_pk, uid_prefix = signing.loads(token, salt=RSVP_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
+    if not isinstance(invitation_pk, int) or not isinstance(uid_prefix, str):
+        return None  # well signed but not what rsvp_token() writes (e.g. another version's format)
     invitation = Invitation.objects.select_related("meeting", "person").filter(pk=invitation_pk).first()
     if invitation is None or invitation.meeting.uid.hex[:12] != uid_prefix:
         return None

@@ -1,0 +1,12 @@
+"""Fixtures of the property-based (hypothesis) pass over user input."""
+
+from __future__ import annotations
+
+import pytest
+
+from members.tests.conftest import areas  # noqa: F401 - the five DAS, as the members tests have them
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
