@@ -13,7 +13,7 @@ import io
 
 import pytest
 from django.test import Client
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from members.imports import members_import
@@ -40,7 +40,8 @@ GOOD = {
 
 
 def cell_for(column: str):
-    return st.one_of(st.sampled_from(GOOD.get(column, ["Paris", "1 avenue Claude-Vellefaux", ""])), text)
+    plausible = st.sampled_from(GOOD.get(column, ["Paris", "1 avenue Claude-Vellefaux", ""]))
+    return st.one_of(plausible, plausible, plausible, plausible, text)  # mostly plausible, so some files pass
 
 
 @st.composite
@@ -82,6 +83,7 @@ def test_an_import_reports_or_writes_everything_never_half(existing, content, dr
     count = Organisation.objects.count()
 
     report = members_import(content=content, dry_run=dry_run)
+    event("written" if report.written else "refused or dry run")  # --hypothesis-show-statistics
 
     if report.written:
         assert Organisation.objects.count() == count + report.new
