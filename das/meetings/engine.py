@@ -66,8 +66,9 @@ def max_attempts() -> int:
 
 def backoff(attempts: int) -> datetime.timedelta:
     """Exponential from one minute, capped (below the broker's visibility timeout), with jitter."""
+    # Jitter, not a secret.
     seconds = min(retry_backoff_cap(), 60 * 2 ** max(attempts - 1, 0))
-    return datetime.timedelta(seconds=seconds * random.uniform(0.8, 1.0))  # nosec B311 (jitter, not a secret)
+    return datetime.timedelta(seconds=seconds * random.uniform(0.8, 1.0))  # nosec B311
 
 
 @dataclass
