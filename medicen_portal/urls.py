@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from medicen_portal.views import two_factor_setup
+from medicen_portal.views import favicon, two_factor_setup
 from members import views as members_views
 
 urlpatterns = [
@@ -18,5 +16,5 @@ urlpatterns = [
     path("impact/", include("projects.impact_urls")),
     path("", include("das.urls")),
     # Browsers ask for /favicon.ico on pages that declare no icon (error pages, downloads).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
 ]
