@@ -1,4 +1,4 @@
-"""Account pages that are wiring rather than domain: the staff second-factor enrolment."""
+"""Pages that are wiring rather than domain: the staff second-factor enrolment, the favicon."""
 
 from __future__ import annotations
 
