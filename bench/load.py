@@ -29,7 +29,8 @@ FIXTURE_SCRIPT = """
 import json, sys
 from members.models import Organisation, Person, User
 from projects.models import Project
-slugs = list(Organisation.objects.filter(status="active", directory_opt_in=True).order_by("?").values_list("slug", flat=True)[:2000])
+listed = Organisation.objects.filter(status="active", directory_opt_in=True)
+slugs = list(listed.order_by("?").values_list("slug", flat=True)[:2000])
 contacts = []
 for organisation_id in Project.objects.values_list("lead_organisation_id", flat=True).distinct()[:60]:
     person = Person.objects.filter(organisation_id=organisation_id).exclude(email="").order_by("pk").first()
