@@ -306,11 +306,20 @@ def language_for(people: Iterable[Person | User]) -> str:
 
 
 def is_transient(error: Exception) -> bool:
+    """4xx replies and an unreachable server (refused, timed out, DNS) are worth retrying.
+
+    Same rule as das.meetings.engine._is_transient and projects.services._is_transient
+    (the apps may not import each other).
+    """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _message in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
-    return isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False  # e.g. no usable authentication method: retrying will not help
+    return isinstance(error, OSError)
 
 
 def renewal_reminder_send(*, membership_year_id: int) -> str:

@@ -193,11 +193,19 @@ class TransientEmailError(Exception):
 
 
 def _is_transient(exc: Exception) -> bool:
+    """4xx replies and an unreachable server (refused, timed out, DNS) are worth retrying.
+
+    Same rule as das.meetings.engine._is_transient and members.services.is_transient.
+    """
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _msg in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        return False  # e.g. no usable authentication method: retrying will not help
+    return isinstance(exc, OSError)
 
 
 def _notification_recipients(notification: Notification) -> list[User]:
