@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import random
 import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.apps import apps
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.utils.text import slugify
 from faker import Faker
 from stdnum import luhn
 
+from medicen_portal.bulk import bulk_insert
 from members.models import (
     FeeRate,
     MembershipYear,
@@ -20,8 +23,6 @@ from members.models import (
     organisation_name_key,
     organisation_search_key,
 )
-
-BATCH = 5000
 
 # Weighted like a Paris-region health cluster: mostly companies, then research and care.
 CATEGORY_WEIGHTS = {
@@ -177,15 +178,68 @@ def _name(rng: random.Random, fake: Faker, category: str) -> str:
     return rng.choice(pattern).format(**fill)
 
 
+ORGANISATION_FIELDS = (
+    "name",
+    "slug",
+    "category",
+    "siren",
+    "address",
+    "postcode",
+    "city",
+    "website",
+    "status",
+    "member_since",
+    "headcount",
+    "description",
+    "directory_opt_in",
+    "name_key",
+    "search_key",
+)
+PERSON_FIELDS = (
+    "is_primary_contact",
+    "is_billing_contact",
+    "is_scientific_contact",
+    "is_communication_contact",
+    "civility",
+    "first_name",
+    "last_name",
+    "position",
+    "email",
+    "organisation_id",
+)
+MEMBERSHIP_YEAR_FIELDS = (
+    "organisation_id",
+    "year",
+    "fee",
+    "status",
+    "invoice_reference",
+    "paid_on",
+    "resigned_on",
+    "resignation_reason",
+)
+
+
+@dataclass(frozen=True)
+class SeededOrganisation:
+    """What the rest of the seed needs to know of an organisation it created."""
+
+    pk: int
+    slug: str
+    category: str
+    status: str
+    member_since: datetime.date | None
+    headcount: int | None
+
+
 def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[int]:
-    """Bulk-create `count` organisations with one to three contacts each; return their ids."""
+    """Create `count` organisations with one to three contacts each, their DAS and years; return their ids."""
     taken_sirens = set(Organisation.objects.exclude(siren="").values_list("siren", flat=True))
     taken_slugs = set(Organisation.objects.values_list("slug", flat=True))
     categories, category_weights = zip(*CATEGORY_WEIGHTS.items(), strict=True)
     statuses, status_weights = zip(*STATUS_WEIGHTS.items(), strict=True)
-    organisations: list[Organisation] = []
+    rows = []
     for _ in range(count):
-        category = rng.choices(categories, category_weights)[0]
+        category = str(rng.choices(categories, category_weights)[0])
         name = _name(rng, fake, category)
         slug = base = slugify(name)[:240] or "organisation"
         suffix = 1
@@ -193,83 +247,93 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
             suffix += 1
             slug = f"{base}-{suffix}"
         taken_slugs.add(slug)
-        status = rng.choices(statuses, status_weights)[0]
+        status = str(rng.choices(statuses, status_weights)[0])
         city = fake.city()
         since = (
             None
             if status == Organisation.Status.PROSPECT
             else datetime.date(rng.randrange(2005, 2027), rng.randrange(1, 13), 1)
         )
-        organisations.append(
-            Organisation(
-                name=name,
-                slug=slug,
-                category=category,
-                siren=_siren(rng, taken_sirens),
-                address=f"{rng.randrange(1, 200)} {fake.street_name()}",
-                postcode=f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
-                city=city,
-                website=f"https://www.{slug[:50]}.example",
-                status=status,
-                member_since=since,
-                headcount=rng.randrange(*HEADCOUNT_BANDS[category]) if category in HEADCOUNT_BANDS else None,
-                description=_description(rng, name, category),
-                directory_opt_in=rng.random() < 0.85,
-                # bulk_create does not call save(): derive the normalised name here.
-                name_key=organisation_name_key(name),
-                search_key=organisation_search_key(name, city),
+        rows.append(
+            (
+                name,
+                slug,
+                category,
+                _siren(rng, taken_sirens),
+                f"{rng.randrange(1, 200)} {fake.street_name()}",
+                f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
+                city,
+                f"https://www.{slug[:50]}.example",
+                status,
+                since,
+                rng.randrange(*HEADCOUNT_BANDS[category]) if category in HEADCOUNT_BANDS else None,
+                _description(rng, name, category),
+                rng.random() < 0.85,
+                # No save() runs: derive the normalised name here.
+                organisation_name_key(name),
+                organisation_search_key(name, city),
             )
         )
-    created = Organisation.objects.bulk_create(organisations, batch_size=BATCH)
-    people: list[Person] = []
-    for organisation in created:
+    ids = bulk_insert(Organisation, ORGANISATION_FIELDS, rows, with_ids=True)
+    created = [
+        SeededOrganisation(pk=pk, slug=row[1], category=row[2], status=row[8], member_since=row[9], headcount=row[10])
+        for pk, row in zip(ids, rows, strict=True)
+    ]
+    del rows
+    _seed_people(rng=rng, fake=fake, organisations=created)
+    _seed_das_interests(rng=rng, organisations=created)
+    _seed_membership_years(rng=rng, organisations=created)
+    return ids
+
+
+def _seed_people(*, rng: random.Random, fake: Faker, organisations: list[SeededOrganisation]) -> None:
+    civilities = [str(Person.Civility.MR), str(Person.Civility.MRS), str(Person.Civility.DR)]
+    people = []
+    for organisation in organisations:
         domain = f"{organisation.slug[:40]}.example"
         for index in range(rng.randrange(1, 4)):
             first, last = fake.first_name(), fake.last_name()
             people.append(
-                Person(
-                    is_primary_contact=index == 0,
-                    is_billing_contact=index == 1 or (index == 0 and rng.random() < 0.3),
-                    is_scientific_contact=index == 2,
-                    is_communication_contact=index == 0 and rng.random() < 0.5,
-                    civility=rng.choice([Person.Civility.MR, Person.Civility.MRS, Person.Civility.DR]),
-                    first_name=first,
-                    last_name=last,
-                    position=rng.choice(ROLES),
-                    email=f"{_ascii(first)}.{_ascii(last)}@{domain}",
-                    organisation=organisation,
+                (
+                    index == 0,
+                    index == 1 or (index == 0 and rng.random() < 0.3),
+                    index == 2,
+                    index == 0 and rng.random() < 0.5,
+                    rng.choice(civilities),
+                    first,
+                    last,
+                    rng.choice(ROLES),
+                    f"{_ascii(first)}.{_ascii(last)}@{domain}",
+                    organisation.pk,
                 )
             )
-    Person.objects.bulk_create(people, batch_size=BATCH)
-    _seed_das_interests(rng=rng, organisations=created)
-    _seed_membership_years(rng=rng, organisations=created)
-    return [organisation.pk for organisation in created]
+    bulk_insert(Person, PERSON_FIELDS, people)
 
 
-def _seed_das_interests(*, rng: random.Random, organisations: list[Organisation]) -> None:
+def _seed_das_interests(*, rng: random.Random, organisations: list[SeededOrganisation]) -> None:
     area_ids = list(apps.get_model("das", "StrategicArea").objects.values_list("pk", flat=True))
     if not area_ids:
         return
-    through = Organisation.das_interests.through
-    links = []
-    for organisation in organisations:
-        for area_id in rng.sample(area_ids, rng.choice([1, 1, 2, 2, 3])):
-            links.append(through(organisation_id=organisation.pk, strategicarea_id=area_id))
-    through.objects.bulk_create(links, batch_size=BATCH)
+    links = [
+        (organisation.pk, area_id)
+        for organisation in organisations
+        for area_id in rng.sample(area_ids, rng.choice([1, 1, 2, 2, 3]))
+    ]
+    bulk_insert(Organisation.das_interests.through, ("organisation_id", "strategicarea_id"), links)
 
 
-def _seed_membership_years(*, rng: random.Random, organisations: list[Organisation]) -> None:
+def _seed_membership_years(*, rng: random.Random, organisations: list[SeededOrganisation]) -> None:
     """Last year and this year of each member, consistent with its status; the fee comes from the grid."""
     grid: dict[str, list[FeeRate]] = {}
     for rate in FeeRate.objects.order_by("-headcount_min"):
         grid.setdefault(rate.category, []).append(rate)
 
-    def fee(organisation: Organisation):
+    def fee(organisation: SeededOrganisation):
         headcount = organisation.headcount or 0
         for rate in grid.get(organisation.category, []):
             if rate.headcount_min <= headcount and (rate.headcount_max is None or headcount <= rate.headcount_max):
                 return rate.amount
-        return 0
+        return Decimal(0)
 
     this_year = timezone.localdate().year
     years = []
@@ -289,18 +353,18 @@ def _seed_membership_years(*, rng: random.Random, organisations: list[Organisati
             if status == MembershipYear.Status.ACTIVE:
                 paid_on = datetime.date(year, rng.randrange(1, 4), rng.randrange(1, 29))
             years.append(
-                MembershipYear(
-                    organisation_id=organisation.pk,
-                    year=year,
-                    fee=fee(organisation),
-                    status=status,
-                    invoice_reference=f"F{year}-{organisation.pk:06d}" if paid_on else "",
-                    paid_on=paid_on,
-                    resigned_on=resigned_on,
-                    resignation_reason=reason,
+                (
+                    organisation.pk,
+                    year,
+                    fee(organisation),
+                    str(status),
+                    f"F{year}-{organisation.pk:06d}" if paid_on else "",
+                    paid_on,
+                    resigned_on,
+                    reason,
                 )
             )
-    MembershipYear.objects.bulk_create(years, batch_size=BATCH)
+    bulk_insert(MembershipYear, MEMBERSHIP_YEAR_FIELDS, years)
 
 
 def demo_login(*, email: str, password: str, person: Person, staff: bool = False) -> None:
