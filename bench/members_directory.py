@@ -5,8 +5,9 @@
 Seeds BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/medicen_members_bench) with
 `seed_demo --members N` if it has fewer organisations, starts gunicorn on BENCH_PORT (8150), and
 prints: queries per page (in-process, at two page sizes), p50/p95 latency under --clients
-concurrent keep-alive clients, and the directory's throughput next to a bare view that runs the
-same SQL and renders nothing. Not a test: it prints figures.
+concurrent keep-alive clients — for the directory as served (its page cache on: Redis when
+REDIS_URL is set) and with its page cache off (every page computed) — and the throughput of both
+next to a bare view that runs the same SQL and renders nothing. Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/medicen_members_bench"
 
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DEBUG", "false")
+    os.environ["DEBUG"] = "false"  # as in production, whatever the caller set
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
@@ -94,6 +95,7 @@ def scenarios() -> dict[str, list[str]]:
     ]
     return {
         "directory": [f"/members/{query}" for query in directory],
+        "uncached": [f"/bench/uncached-directory/{query}" for query in directory],
         "bare": [f"/bench/bare-directory/{query}" for query in directory],
         "changelist": [
             "/admin/members/organisation/",
@@ -110,12 +112,15 @@ def count_queries(paths: dict[str, list[str]], cookie: str) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    print("\nQueries and time per page (in-process, one at a time; directory anonymous, changelist as staff):")
+    print(
+        "\nQueries and time per page (in-process, one at a time; directory anonymous with its page cache off,"
+        " the worst case; changelist as staff):"
+    )
     Client().get("/members/")  # warm the membership mix cache, as in production
-    for name in ("directory", "changelist"):
+    for name in ("uncached", "changelist"):
         client = Client(HTTP_COOKIE=cookie) if name == "changelist" else Client()
         for target in paths[name] + (
-            [f"/members/?per_page={size}" for size in (12, 96)] if name == "directory" else []
+            [f"/bench/uncached-directory/?per_page={size}" for size in (12, 96)] if name == "uncached" else []
         ):
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(target)
@@ -243,10 +248,14 @@ def main() -> None:
             f"\ngunicorn: {args.workers} sync workers; {args.clients} concurrent keep-alive clients, "
             f"{args.seconds:.0f} s per run ({os.cpu_count()} CPU cores, shared)"
         )
+        from django.conf import settings
+
+        backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+        print(f"cache: {backend}" + ("" if os.environ.get("REDIS_URL") else " (no REDIS_URL: one cache per worker)"))
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         print(f"{'run':24s} {'requests':>9s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s}")
         results = {}
-        for name in ("directory", "bare", "changelist"):
+        for name in ("directory", "uncached", "bare", "changelist"):
             # The directory is public: its visitors are anonymous; the changelist is staff's.
             who = cookie if name == "changelist" else ""
             load(port, paths[name], clients=args.clients, seconds=2, cookie=who)  # warm-up
@@ -261,8 +270,9 @@ def main() -> None:
                     f"{1000 * percentile(latencies, 0.95):8.1f} {errors:7d}"
                 )
         print(f"load average after: {os.getloadavg()[0]:.1f}")
-        ratio = results["directory"] / results["bare"]
-        print(f"\ndirectory / bare view throughput ({args.clients} clients): {ratio:.2f}")
+        print(f"\nthroughput against the bare view ({args.clients} clients):")
+        print(f"  directory (page cache on, as served)  / bare: {results['directory'] / results['bare']:.2f}")
+        print(f"  directory (page cache off, every page computed) / bare: {results['uncached'] / results['bare']:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=20)

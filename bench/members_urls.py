@@ -1,12 +1,14 @@
-"""The portal's URLs plus /bench/bare-directory/: the directory's SQL, nothing rendered."""
+"""The portal's URLs plus /bench/bare-directory/ (the directory's SQL, nothing rendered) and the directory uncached."""
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.test import override_settings
 from django.urls import path
 
 from medicen_portal.urls import urlpatterns as portal_urlpatterns
 from members.forms import DirectoryFilterForm
 from members.selectors import directory_organisations, membership_mix
+from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
@@ -24,4 +26,14 @@ def bare_directory(request: HttpRequest) -> HttpResponse:
     return HttpResponse(str(len(rows)), content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare-directory/", bare_directory), *portal_urlpatterns]
+def uncached_directory(request: HttpRequest) -> HttpResponse:
+    """The directory with its page cache off: what a visitor pays for a page nobody asked for lately."""
+    with override_settings(MEMBERS_DIRECTORY_CACHE_SECONDS=0):
+        return directory(request)
+
+
+urlpatterns = [
+    path("bench/bare-directory/", bare_directory),
+    path("bench/uncached-directory/", uncached_directory),
+    *portal_urlpatterns,
+]

@@ -118,7 +118,14 @@ else:
 # --- Redis: Celery broker and cache ----------------------------------------------
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A cache that cannot answer quickly is skipped (pages compute without it), not waited for.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -307,6 +314,8 @@ MEMBERS_RENEWAL_REMINDER_DAYS = env_int("MEMBERS_RENEWAL_REMINDER_DAYS", 45, min
 MEMBERS_GRACE_DAYS = env_int("MEMBERS_GRACE_DAYS", 90, minimum=1)  # unpaid after 1 January: member until then
 MEMBERS_INVITATION_DAYS = env_int("MEMBERS_INVITATION_DAYS", 7, minimum=1)  # set-password links expire
 MEMBERS_EMAIL_RETRY_SECONDS = env_int("MEMBERS_EMAIL_RETRY_SECONDS", 30, minimum=1)  # first retry; then doubling
+# Pages of the public directory are cached this long; any change to what it shows drops them at once.
+MEMBERS_DIRECTORY_CACHE_SECONDS = env_int("MEMBERS_DIRECTORY_CACHE_SECONDS", 300, minimum=0)
 MEMBERS_IMPORT_MAX_BYTES = env_int("MEMBERS_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 CELERY_BEAT_SCHEDULE["members-statuses-daily"] = {
     "task": "members.membership_statuses_daily",

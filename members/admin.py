@@ -21,6 +21,7 @@ from members.forms import ExportForm, ImportForm, OrganisationAdminForm
 from members.imports import members_export, members_import
 from members.models import FeeRate, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
+from members.selectors import directory_changed
 from members.tasks import send_renewal_reminder
 
 
@@ -223,6 +224,19 @@ class OrganisationAdmin(admin.ModelAdmin):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="medicen-members-{stamp}.{file_format}"'
         return response
+
+    # The public directory caches its pages: every change made here drops them.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        directory_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        directory_changed()
 
     # --- bulk actions ----------------------------------------------------------------------------
     @admin.action(description=_("Mark as renewed (fee received today)"), permissions=["change"])

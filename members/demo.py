@@ -23,6 +23,7 @@ from members.models import (
     organisation_name_key,
     organisation_search_key,
 )
+from members.selectors import directory_changed
 
 # Weighted like a Paris-region health cluster: mostly companies, then research and care.
 CATEGORY_WEIGHTS = {
@@ -283,6 +284,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
     _seed_people(rng=rng, fake=fake, organisations=created)
     _seed_das_interests(rng=rng, organisations=created)
     _seed_membership_years(rng=rng, organisations=created)
+    directory_changed()
     return ids
 
 

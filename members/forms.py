@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.apps import apps
 from django.conf import settings
@@ -81,6 +83,18 @@ class DirectoryFilterForm(forms.Form):
 
     def page_size(self) -> int:
         return (self.is_valid() and self.cleaned_data.get("per_page")) or 24
+
+    def page_number(self) -> int:
+        """The page asked for; anything but a number is page 1 (Paginator.get_page shows the last page past the end)."""
+        value = str(self.data.get("page", ""))
+        return int(value) if value.isdigit() and len(value) <= 6 else 1
+
+    def query_string(self) -> str:
+        """The filters and page size in use, for the pagination links."""
+        params = {name: value for name, value in self.filters().items() if value}
+        if self.page_size() != 24:
+            params["per_page"] = self.page_size()
+        return urlencode(params)
 
 
 class OrganisationProfileForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from members.resources import OrganisationResource
+from members.selectors import directory_changed
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
@@ -194,6 +195,8 @@ def members_import(*, content: bytes, dry_run: bool = False) -> ImportReport:
         if not report.written:
             # Belt and braces: whatever import-export did, nothing of a failed or dry run stays.
             transaction.set_rollback(True)
+        elif report.new or report.updated:
+            directory_changed()
     report.errors.sort(key=lambda problem: problem.line)
     return report
 

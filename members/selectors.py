@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
+import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -16,8 +21,9 @@ from members.models import FeeRate, Organisation, organisation_name_key, search_
 logger = logging.getLogger(__name__)
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
-MIX_CACHE_KEY = "members:membership-mix"
 MIX_CACHE_SECONDS = 600
+DIRECTORY_GENERATION_KEY = "members:directory:generation"
+T = TypeVar("T")
 
 
 def fee_for(*, organisation: Organisation) -> Decimal:
@@ -94,16 +100,10 @@ def membership_mix() -> dict[str, int]:
     """Active members by side of the "triple helix": industry, research and clinical, public bodies, others;
     and how many are listed in the directory.
 
-    One aggregate query, cached for a few minutes: the mix moves by a member or two a week.
+    One aggregate query, cached until the directory changes (at most a few minutes).
     """
-    try:
-        mix = cache.get(MIX_CACHE_KEY)
-    except Exception as error:  # the cache (Redis) is down: count without it rather than fail the page
-        logger.warning("Cache unavailable, membership mix computed without it: %s", error)
-        mix, cache_up = None, False
-    else:
-        cache_up = True
-    if mix is None:
+
+    def count() -> dict[str, int]:
         mix = Organisation.objects.active().aggregate(
             total=Count("pk"),
             industry=Count("pk", filter=Q(category__in=Organisation.COMPANY_CATEGORIES)),
@@ -112,12 +112,67 @@ def membership_mix() -> dict[str, int]:
             listed=Count("pk", filter=Q(directory_opt_in=True)),
         )
         mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
-        if cache_up:
-            try:
-                cache.set(MIX_CACHE_KEY, mix, MIX_CACHE_SECONDS)
-            except Exception as error:  # went down in between: the next request caches it
-                logger.warning("Cache unavailable, membership mix not cached: %s", error)
-    return mix
+        return mix
+
+    return cached(f"members:membership-mix:{directory_generation()}", count, seconds=MIX_CACHE_SECONDS)
+
+
+def directory_page_key(*, filters: dict, page_size: int, page: int, language: str) -> str:
+    """The cache key of one page of the directory, as of the directory's current generation."""
+    what = repr((sorted(filters.items()), page_size, page, language)).encode()
+    return f"members:directory:{directory_generation()}:{hashlib.sha256(what).hexdigest()[:32]}"
+
+
+def directory_generation() -> int:
+    """A number that changes whenever what the directory shows may have changed (see `directory_changed`).
+
+    Cached directory pages carry it in their key, so an edit shows at once rather than when they expire.
+    """
+    try:
+        generation = cache.get(DIRECTORY_GENERATION_KEY)
+        if generation is None:  # first use, or evicted: start from a value no earlier generation had
+            cache.add(DIRECTORY_GENERATION_KEY, time.time_ns(), None)
+            generation = cache.get(DIRECTORY_GENERATION_KEY)
+    except Exception as error:  # the cache (Redis) is down: `cached` computes everything without it
+        logger.warning("Cache unavailable: %s", error)
+        return 0
+    return generation or 0
+
+
+def directory_changed() -> None:
+    """Drop every cached directory page and membership mix: an organisation, its DAS or its status changed.
+
+    Called by each write path (services, import, admin) rather than a signal (no I/O in signals), and
+    only once the change is committed, so no request can cache the old rows under the new generation.
+    """
+    transaction.on_commit(_next_directory_generation)
+
+
+def _next_directory_generation() -> None:
+    try:
+        cache.incr(DIRECTORY_GENERATION_KEY)
+    except ValueError:  # not set yet, or evicted
+        cache.set(DIRECTORY_GENERATION_KEY, time.time_ns(), None)
+    except Exception as error:  # the cache (Redis) is down: its pages expire on their own
+        logger.warning("Cache unavailable, directory pages not invalidated: %s", error)
+
+
+def cached(key: str, compute: Callable[[], T], *, seconds: int) -> T:
+    """`compute()`'s value, kept `seconds` in the cache (0: not cached); computed without the cache while it is down."""
+    if seconds <= 0:
+        return compute()
+    try:
+        value = cache.get(key)
+    except Exception as error:  # the cache (Redis) is down: serve the page without it rather than fail
+        logger.warning("Cache unavailable, %s computed without it: %s", key.split(":")[1], error)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, seconds)
+        except Exception as error:  # went down in between: the next request caches it
+            logger.warning("Cache unavailable, %s not cached: %s", key.split(":")[1], error)
+    return value
 
 
 # --- Personal data (see members/privacy.py) -------------------------------------------------

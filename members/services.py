@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import FeeRate, MembershipYear, Organisation, Person, User
-from members.selectors import fee_for
+from members.selectors import directory_changed, fee_for
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,8 @@ def organisation_status_sync(*, today: datetime.date, organisation_ids: Iterable
         if organisation_ids is not None:
             organisations = organisations.filter(pk__in=list(organisation_ids))
         changed += organisations.update(status=organisation_status)
+    if changed:
+        directory_changed()
     return changed
 
 
@@ -518,6 +520,7 @@ def organisation_profile_update(
     organisation.full_clean()
     organisation.save()
     organisation.das_interests.set(das_interests)
+    directory_changed()
     logger.info("%s updated the profile of %s", by, organisation)
     return organisation
 

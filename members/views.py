@@ -14,8 +14,9 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -31,22 +32,34 @@ from members.permissions import (
     organisation_of,
 )
 from members.privacy import personal_data_export
-from members.selectors import directory_organisations, membership_mix
+from members.selectors import cached, directory_organisations, directory_page_key, membership_mix
 
 
 def directory(request: HttpRequest) -> HttpResponse:
-    """The public member directory: listed members, searchable and filtered, with the membership mix."""
+    """The public member directory: listed members, searchable and filtered, with the membership mix.
+
+    The list part (count, cards, pagination) is cached per filters, page and language until the
+    directory changes (members.selectors.directory_changed) or MEMBERS_DIRECTORY_CACHE_SECONDS pass.
+    """
     form = DirectoryFilterForm(request.GET or None)
-    filters = form.filters()
+    filters, page_size, page_number = form.filters(), form.page_size(), form.page_number()
     mix = membership_mix()
-    paginator = Paginator(directory_organisations(**filters), form.page_size())
-    if not any(filters.values()):
-        # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
-        paginator.count = mix["listed"]
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "options": form.options(), "page": page, "mix": mix, "query": query.urlencode()}
+
+    def results() -> str:
+        paginator = Paginator(directory_organisations(**filters), page_size)
+        if not any(filters.values()):
+            # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
+            paginator.count = mix["listed"]
+        context = {"page": paginator.get_page(page_number), "query": form.query_string()}
+        return render_to_string("members/_directory_results.html", context, request)
+
+    key = directory_page_key(filters=filters, page_size=page_size, page=page_number, language=get_language())
+    context = {
+        "form": form,
+        "options": form.options(),
+        "mix": mix,
+        "results": cached(key, results, seconds=settings.MEMBERS_DIRECTORY_CACHE_SECONDS),
+    }
     return render(request, "members/directory.html", context)
 
 
