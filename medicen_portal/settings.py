@@ -345,6 +345,8 @@ CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
     "schedule": float(PROJECTS_NOTIFICATION_SCAN_SECONDS),
 }
 # Drafts never submitted are deleted, with their attachments, after this many days untouched.
+# The impact dashboard's figures are cached this long; transitions, decisions, products and admin edits drop them.
+PROJECTS_IMPACT_CACHE_SECONDS = env_int("PROJECTS_IMPACT_CACHE_SECONDS", 300, minimum=0)
 PROJECTS_DRAFT_RETENTION_DAYS = env_int("PROJECTS_DRAFT_RETENTION_DAYS", 365, minimum=1)
 CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
     "task": "projects.purge_stale_drafts",

@@ -5,25 +5,20 @@ from __future__ import annotations
 import difflib
 import hashlib
 import logging
-import time
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from medicen_portal.cache import cached, changed, generation
 from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
 
 logger = logging.getLogger(__name__)
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 MIX_CACHE_SECONDS = 600
-DIRECTORY_GENERATION_KEY = "members:directory:generation"
-T = TypeVar("T")
+DIRECTORY = "members:directory"  # cached directory pages and membership mix (medicen_portal.cache)
 
 
 def fee_for(*, organisation: Organisation) -> Decimal:
@@ -114,65 +109,22 @@ def membership_mix() -> dict[str, int]:
         mix["others"] = mix["total"] - mix["industry"] - mix["research_clinical"] - mix["public_bodies"]
         return mix
 
-    return cached(f"members:membership-mix:{directory_generation()}", count, seconds=MIX_CACHE_SECONDS)
+    return cached(f"{DIRECTORY}:{generation(DIRECTORY)}:mix", count, seconds=MIX_CACHE_SECONDS)
 
 
 def directory_page_key(*, filters: dict, page_size: int, page: int, language: str) -> str:
     """The cache key of one page of the directory, as of the directory's current generation."""
     what = repr((sorted(filters.items()), page_size, page, language)).encode()
-    return f"members:directory:{directory_generation()}:{hashlib.sha256(what).hexdigest()[:32]}"
-
-
-def directory_generation() -> int:
-    """A number that changes whenever what the directory shows may have changed (see `directory_changed`).
-
-    Cached directory pages carry it in their key, so an edit shows at once rather than when they expire.
-    """
-    try:
-        generation = cache.get(DIRECTORY_GENERATION_KEY)
-        if generation is None:  # first use, or evicted: start from a value no earlier generation had
-            cache.add(DIRECTORY_GENERATION_KEY, time.time_ns(), None)
-            generation = cache.get(DIRECTORY_GENERATION_KEY)
-    except Exception as error:  # the cache (Redis) is down: `cached` computes everything without it
-        logger.warning("Cache unavailable: %s", error)
-        return 0
-    return generation or 0
+    return f"{DIRECTORY}:{generation(DIRECTORY)}:{hashlib.sha256(what).hexdigest()[:32]}"
 
 
 def directory_changed() -> None:
     """Drop every cached directory page and membership mix: an organisation, its DAS or its status changed.
 
-    Called by each write path (services, import, admin) rather than a signal (no I/O in signals), and
-    only once the change is committed, so no request can cache the old rows under the new generation.
+    Called by each write path: the profile edit, the admin's save and delete, the import, and
+    `organisation_status_sync` (the daily task, renewals and resignations).
     """
-    transaction.on_commit(_next_directory_generation)
-
-
-def _next_directory_generation() -> None:
-    try:
-        cache.incr(DIRECTORY_GENERATION_KEY)
-    except ValueError:  # not set yet, or evicted
-        cache.set(DIRECTORY_GENERATION_KEY, time.time_ns(), None)
-    except Exception as error:  # the cache (Redis) is down: its pages expire on their own
-        logger.warning("Cache unavailable, directory pages not invalidated: %s", error)
-
-
-def cached(key: str, compute: Callable[[], T], *, seconds: int) -> T:
-    """`compute()`'s value, kept `seconds` in the cache (0: not cached); computed without the cache while it is down."""
-    if seconds <= 0:
-        return compute()
-    try:
-        value = cache.get(key)
-    except Exception as error:  # the cache (Redis) is down: serve the page without it rather than fail
-        logger.warning("Cache unavailable, %s computed without it: %s", key.split(":")[1], error)
-        return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(key, value, seconds)
-        except Exception as error:  # went down in between: the next request caches it
-            logger.warning("Cache unavailable, %s not cached: %s", key.split(":")[1], error)
-    return value
+    changed(DIRECTORY)
 
 
 # --- Personal data (see members/privacy.py) -------------------------------------------------

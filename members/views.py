@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
+from medicen_portal.cache import cached
 from members import services
 from members.forms import DirectoryFilterForm, EmailAuthenticationForm, OrganisationProfileForm
 from members.models import MembershipYear, logo_kind
@@ -32,7 +33,7 @@ from members.permissions import (
     organisation_of,
 )
 from members.privacy import personal_data_export
-from members.selectors import cached, directory_organisations, directory_page_key, membership_mix
+from members.selectors import directory_organisations, directory_page_key, membership_mix
 
 
 def directory(request: HttpRequest) -> HttpResponse:

@@ -10,6 +10,7 @@ from projects.models import (
     ProjectEvent,
     Review,
 )
+from projects.selectors import impact_changed
 
 
 class PartnerInline(admin.TabularInline):
@@ -61,8 +62,24 @@ class ProductInline(admin.TabularInline):
     extra = 0
 
 
+class ImpactChangesAdmin(admin.ModelAdmin):
+    """Edits here can change the impact dashboard: drop its cached figures."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        impact_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        impact_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        impact_changed()
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ImpactChangesAdmin):
     list_display = ["acronym", "title", "lead_organisation", "primary_area", "status", "updated_at"]
     list_filter = ["status", "kind", "primary_area", "target_scope"]
     search_fields = ["acronym", "title", "lead_organisation__name"]
@@ -106,7 +123,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingDecision)
-class FundingDecisionAdmin(admin.ModelAdmin):
+class FundingDecisionAdmin(ImpactChangesAdmin):
     list_display = ["project", "funder", "scope", "amount_granted", "public_aid", "decision_date"]
     list_filter = ["scope", "funder"]
     list_select_related = ["project"]
@@ -114,7 +131,7 @@ class FundingDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ImpactChangesAdmin):
     list_display = ["name", "project", "launched_on"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]

@@ -26,6 +26,7 @@ from projects.models import (
     ProjectEvent,
     Review,
 )
+from projects.selectors import impact_changed
 
 BATCH = 5000
 S = Project.Status
@@ -259,6 +260,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
     Project.objects.bulk_update(
         projects, ["created_at", "updated_at", "submitted_at", "total_investment"], batch_size=500
     )
+    impact_changed()
     return [project.pk for project in projects]
 
 

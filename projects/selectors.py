@@ -7,11 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from das.models import Mandate, StrategicArea
+from medicen_portal.cache import cached, changed, generation
 from members.models import Organisation, Person
 from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
 
@@ -172,7 +175,22 @@ class Impact:
     by_scope: list[tuple[str, Figures]] = field(default_factory=list)
 
 
+IMPACT = "projects:impact"  # the cached dashboard figures (medicen_portal.cache)
+
+
 def impact_figures() -> Impact:
+    """The dashboard's figures, cached until a transition, a funding decision, a product or an admin edit
+    changes them (`impact_changed`), at most PROJECTS_IMPACT_CACHE_SECONDS."""
+    key = f"{IMPACT}:{generation(IMPACT)}:{get_language()}"  # the labels (DAS, scopes) are translated
+    return cached(key, impact_figures_from_records, seconds=settings.PROJECTS_IMPACT_CACHE_SECONDS)
+
+
+def impact_changed() -> None:
+    """Drop the cached dashboard figures once the current transaction commits."""
+    changed(IMPACT)
+
+
+def impact_figures_from_records() -> Impact:
     """The cluster's impact computed from the records (funded and completed projects).
 
     - by DAS: each project counts once, in its primary area ("—" when none);

@@ -32,7 +32,7 @@ from projects.models import (
     ProjectEvent,
     Review,
 )
-from projects.selectors import reviewer_exclusion_reason
+from projects.selectors import impact_changed, reviewer_exclusion_reason
 from projects.uploads import MAX_ATTACHMENTS, safe_display_name, validate_upload
 from projects.workflow import ALLOWED, REVIEW_STATUSES, ConcurrentUpdate, InvalidTransition, TransitionRefused
 
@@ -178,6 +178,7 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
         # robust: a broker outage must not turn a committed transition into an error page;
         # notifications never enqueued are picked up by `projects.enqueue_stale_notifications`.
         transaction.on_commit(lambda: [send_project_notification.delay(pk) for pk in ids], robust=True)
+        impact_changed()
     project.status = to
     project.updated_at = now
     if "submitted_at" in updates:
@@ -389,6 +390,7 @@ def funding_decision_record(
     if total_investment is not None:
         Project.objects.filter(pk=project.pk).update(total_investment=total_investment)
         project.total_investment = total_investment
+    impact_changed()
     return decision
 
 
@@ -402,6 +404,7 @@ def product_add(*, project: Project, by: User, name: str, launched_on: datetime.
     product = Product(project=project, name=name, launched_on=launched_on, description=description)
     product.full_clean()
     product.save()
+    impact_changed()
     return product
 
 

@@ -111,3 +111,61 @@ def test_large_amounts_are_shortened_in_millions_on_the_cards():
     with translation.override("fr"):
         assert money_short(Decimal("1043071000")).replace("\u202f", " ") == "1 043,1 M€"
         assert money_short(Decimal("950000.4")).replace("\u202f", " ") == "950 000 €"
+
+
+# --- The cached figures -------------------------------------------------------------------------
+
+
+def test_the_figures_are_cached_per_language(records):
+    with translation.override("fr"):
+        french = impact_figures()
+    with translation.override("en"):
+        english = impact_figures()
+    with translation.override("fr"):
+        assert impact_figures() == french
+
+    assert [label for label, _figures in french.by_area] == ["Imagerie", "Santé numérique"]
+    assert [label for label, _figures in english.by_area] == ["Imaging", "Digital health"]
+
+
+def test_a_funding_decision_shows_at_once(records, django_capture_on_commit_callbacks):
+    from members.tests.factories import UserFactory
+    from projects.services import funding_decision_record
+
+    a, _b = records
+    before = impact_figures().overall.public_aid
+
+    with django_capture_on_commit_callbacks(execute=True):
+        funding_decision_record(
+            project=a, by=UserFactory(is_staff=True), funder="bpifrance", programme="i-Nov", scope="national",
+            amount_requested=Decimal("100000"), amount_granted=Decimal("50000"), public_aid=Decimal("50000"),
+            decision_date=datetime.date(2026, 6, 1),
+        )  # fmt: skip
+
+    assert impact_figures().overall.public_aid == before + Decimal("50000")
+
+
+def test_a_product_and_an_admin_delete_show_at_once(records, django_capture_on_commit_callbacks, client):
+    from members.tests.factories import UserFactory
+    from projects.services import product_add
+
+    a, _b = records
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    assert impact_figures().overall.products_launched == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        product = product_add(project=a, by=staff, name="ScanFast 2", launched_on=datetime.date(2026, 5, 1))
+    assert impact_figures().overall.products_launched == 4
+
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/projects/product/{product.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert impact_figures().overall.products_launched == 3
+
+
+def test_a_cache_time_of_zero_computes_every_time(records, settings):
+    settings.PROJECTS_IMPACT_CACHE_SECONDS = 0
+    assert impact_figures().overall.products_launched == 3
+    Product.objects.create(project=records[0], name="Silent", launched_on=datetime.date(2026, 1, 1))  # no service
+    assert impact_figures().overall.products_launched == 4
