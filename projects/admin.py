@@ -105,7 +105,7 @@ class ProjectEventAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["event", "audience", "state", "attempts", "sent_at"]
     list_filter = ["state", "audience"]
-    readonly_fields = ["event", "audience", "state", "attempts", "last_error", "sent_at"]
+    readonly_fields = ["event", "audience", "state", "attempts", "last_attempt_at", "last_error", "sent_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

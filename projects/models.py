@@ -365,6 +365,7 @@ class Notification(models.Model):
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 

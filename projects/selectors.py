@@ -83,11 +83,18 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
     return list(by_person.values())
 
 
-def stale_notification_ids(*, older_than: datetime.timedelta) -> list[int]:
-    """Notifications never attempted long after their transition: their enqueue was lost."""
-    cutoff = timezone.now() - older_than
+def stale_notification_ids(*, older_than: datetime.timedelta, retry_cap: datetime.timedelta) -> list[int]:
+    """Notifications whose task message was lost (a broker outage, a restart): enqueue them again.
+
+    - never attempted long after their transition: the enqueue after commit was lost;
+    - attempted, back to pending after a transient error, and not retried within the task's
+      longest backoff (`retry_cap`) plus `older_than`: the retry message was lost.
+    """
+    now = timezone.now()
+    never_attempted = Q(attempts=0, event__at__lt=now - older_than)
+    retry_lost = Q(attempts__gt=0, last_attempt_at__lt=now - retry_cap - older_than)
     return list(
-        Notification.objects.filter(state=Notification.State.PENDING, attempts=0, event__at__lt=cutoff)
+        Notification.objects.filter(never_attempted | retry_lost, state=Notification.State.PENDING)
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )

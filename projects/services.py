@@ -250,6 +250,9 @@ def _notification_message(notification: Notification) -> EmailMessage | None:
     return EmailMessage(subject=subject, body="\n".join(lines), to=recipients)
 
 
+NOTIFICATION_MAX_ATTEMPTS = 7  # the first try and 6 retries (projects.tasks.send_project_notification)
+
+
 def notification_send(*, notification_id: int, final_attempt: bool) -> str:
     """Send one notification e-mail at most once: claim the row, send, then record the outcome.
 
@@ -257,7 +260,7 @@ def notification_send(*, notification_id: int, final_attempt: bool) -> str:
     retries; a permanent one (5xx) or the last attempt records the failure on the row.
     """
     claimed = Notification.objects.filter(pk=notification_id, state=Notification.State.PENDING).update(
-        state=Notification.State.SENDING, attempts=F("attempts") + 1
+        state=Notification.State.SENDING, attempts=F("attempts") + 1, last_attempt_at=timezone.now()
     )
     if claimed != 1:
         return "not pending"
@@ -274,6 +277,9 @@ def notification_send(*, notification_id: int, final_attempt: bool) -> str:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
+        # The row counts attempts too: a notification the stale scan re-enqueued (its retry
+        # message lost) starts a new task, but not a new series of attempts.
+        final_attempt = final_attempt or notification.attempts >= NOTIFICATION_MAX_ATTEMPTS
         if _is_transient(exc) and not final_attempt:
             rows.update(state=Notification.State.PENDING, last_error=reason)
             raise TransientEmailError(reason) from exc

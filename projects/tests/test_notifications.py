@@ -143,3 +143,51 @@ def test_a_notification_whose_enqueue_was_lost_is_sent_by_the_periodic_scan(proj
     assert set(recent.notifications.values_list("state", flat=True)) == {Notification.State.PENDING}
     assert enqueue_stale_notifications.apply().get() == 0  # sent ones are not picked up again
     assert "projects-enqueue-stale-notifications" in settings.CELERY_BEAT_SCHEDULE
+
+
+@pytest.mark.django_db
+def test_a_notification_whose_retry_message_was_lost_is_sent_by_the_periodic_scan(project, owner, staff, mailoutbox):
+    import datetime
+
+    from django.utils import timezone
+
+    from projects.tasks import RETRY_BACKOFF_MAX, enqueue_stale_notifications
+
+    event = services.project_transition(project=project, to=S.SUBMITTED, by=owner)
+    now = timezone.now()
+    lost, waiting = event.notifications.order_by("pk")
+    # Both failed once with a 4xx and went back to pending for a retry. The retry of the first
+    # never came (the broker lost it): its last attempt is older than the longest backoff plus
+    # the stale delay. The second may still be waiting for its retry.
+    Notification.objects.filter(pk=lost.pk).update(
+        attempts=2, last_attempt_at=now - datetime.timedelta(seconds=RETRY_BACKOFF_MAX + 11 * 60)
+    )
+    Notification.objects.filter(pk=waiting.pk).update(attempts=2, last_attempt_at=now - datetime.timedelta(minutes=5))
+
+    assert enqueue_stale_notifications.apply().get() == 1
+
+    lost.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (lost.state, lost.attempts) == (Notification.State.SENT, 3)
+    assert waiting.state == Notification.State.PENDING
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_re_enqueued_notification_does_not_start_a_new_series_of_attempts(project, owner, staff, settings):
+    from django.test import override_settings
+
+    from projects.services import NOTIFICATION_MAX_ATTEMPTS
+
+    event = services.project_transition(project=project, to=S.SUBMITTED, by=owner)
+    notification = event.notifications.first()
+    Notification.objects.filter(pk=notification.pk).update(attempts=NOTIFICATION_MAX_ATTEMPTS - 1)
+
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9
+    ):  # refused: a transient error
+        outcome = services.notification_send(notification_id=notification.pk, final_attempt=False)
+
+    notification.refresh_from_db()
+    assert outcome == "failed"
+    assert (notification.state, notification.attempts) == (Notification.State.FAILED, NOTIFICATION_MAX_ATTEMPTS)
