@@ -264,7 +264,11 @@ class Portal:
 
     def wait_delivered(self, *, timeout: float, **rows) -> tuple[Result, dict]:
         """Wait until every owed e-mail is in the sink, or nothing has moved for a while with no
-        row left pending (what is left then is failed or stuck in 'sending': it will not come)."""
+        row left to send (what is left then is failed, or handed over and stuck in 'sending':
+        it will not come). A row in 'sending' that was never handed over is released by a scan
+        once the lease is over, so it is still to come."""
+        from das.models import Delivery
+
         deadline = time.monotonic() + timeout
         last, last_change = None, time.monotonic()
         while True:
@@ -272,6 +276,9 @@ class Portal:
             if (result.delivered, states) != last:
                 last, last_change = (result.delivered, states), time.monotonic()
             pending = states["deliveries"].get("pending", 0) + states["notifications"].get("pending", 0)
+            pending += Delivery.objects.filter(
+                meeting__in=rows.get("meetings", ()), status="sending", handed_at__isnull=True
+            ).count()
             settled = not pending and time.monotonic() - last_change > 45
             if result.delivered >= result.owed or settled or time.monotonic() > deadline:
                 return result, states
@@ -327,6 +334,7 @@ def scenario_redis(portal: Portal) -> Result:
 
 def scenario_worker(portal: Portal) -> Result:
     """A worker SIGKILLed in the middle of a batch of reminders, then restarted."""
+    from das.meetings import engine
     from das.models import Delivery
 
     stack = portal.stack
@@ -346,12 +354,15 @@ def scenario_worker(portal: Portal) -> Result:
     after_kill = collections.Counter(Delivery.objects.filter(meeting=meeting).values_list("status", flat=True))
     worker.start()
     log("worker restarted")
-    result, states = portal.wait_delivered(timeout=240, meetings=[meeting])
+    result, states = portal.wait_delivered(timeout=300, meetings=[meeting])
     result.name = "worker"
-    stuck = Delivery.objects.filter(meeting=meeting, status="sending").count()
+    rows = Delivery.objects.filter(meeting=meeting)
+    released = rows.filter(reason=engine.REASON_RELEASED).count()
+    stuck = rows.filter(status="sending").count()
     result.notes += [
         f"rows just after the kill: {dict(after_kill)}",
-        f"rows at the end: {states}; left in 'sending' (flagged for staff after 15 min): {stuck}",
+        f"released by a scan (claimed, never handed over) and sent again: {released}",
+        f"rows at the end: {states}; left in 'sending' (handed over, flagged for staff after 15 min): {stuck}",
     ]
     return result
 

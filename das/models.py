@@ -364,13 +364,17 @@ class Delivery(models.Model):
     variant = models.CharField(_("variant"), max_length=20, blank=True, help_text=_("Reminder or 'please reply'."))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Set just before the SMTP end-of-data mark (das.meetings.smtp): a row in "sending"
+    # without it certainly did not go out, and the scan sends it again.
+    handed_at = models.DateTimeField(_("handed to the SMTP server at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     stuck_flagged_at = models.DateTimeField(
         _("flagged as stuck at"),
         null=True,
         blank=True,
         help_text=_(
-            "Left in 'sending' by a worker that stopped: it may or may not have gone out. Check before re-sending."
+            "Left in 'sending' after the message was handed to the SMTP server: it may have gone out. "
+            "Check before re-sending."
         ),
     )
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)

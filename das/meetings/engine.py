@@ -4,8 +4,14 @@ Invariants
 - A Delivery row is the truth. The scan only *enqueues*; the send claims the row
   (pending -> sending, a conditional update whose row count is checked) before talking to
   SMTP, so a task delivered twice, or three scans running at once, send one e-mail.
-- A row left in "sending" (a worker killed mid-send) is never re-sent automatically: it may
-  have gone out. After STUCK_AFTER it is flagged for staff.
+- Sending is in two steps (das.meetings.smtp): the body goes to the SMTP server, then the row
+  is marked handed over (`handed_at`, a conditional update on this claim), then the
+  end-of-data mark goes out. A row left in "sending" without `handed_at` (its worker was
+  killed) certainly did not go out: after LEASE it is released and sent again. If the
+  release was wrong and the sender still lives, its hand-over finds the row gone and it
+  abandons the message unsent. A row handed over but never marked sent (killed during the
+  mark's round trip) may have gone out: it is never re-sent automatically, and after
+  STUCK_AFTER it is flagged for staff.
 - No task is ever delayed (eta/countdown): a transient SMTP error puts the row back to
   "pending" with a later `next_attempt_at`, and the every-minute scan picks it up then.
 - A scan that enqueued a row leases it for LEASE; if the message was lost (broker restart,
@@ -32,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from das.meetings.emails import build_message, message_id
+from das.meetings.smtp import HandoverEmailBackend, HandoverRefused
 from das.models import Delivery, Invitation, Meeting
 
 logger = logging.getLogger(__name__)
@@ -51,8 +58,15 @@ REASON_REMOVED = gettext_noop("This reminder was removed from the meeting.")
 REASON_UNINVITED = gettext_noop("The invitee was removed from the meeting.")
 REASON_ANONYMISED = gettext_noop("The invitee left and was anonymised.")
 REASON_STUCK = gettext_noop(
-    "Stuck in 'sending' for more than 15 minutes: the worker stopped while sending. "
-    "The e-mail may or may not have gone out; check before re-sending."
+    "Stuck in 'sending' for more than 15 minutes: the worker stopped after handing the message to the "
+    "SMTP server and before its answer. The e-mail has probably gone out; check before re-sending."
+)
+REASON_UNANSWERED = gettext_noop(
+    "The connection to the SMTP server broke after the message was handed over, before its answer. "
+    "The e-mail may have gone out; check before re-sending."
+)
+REASON_RELEASED = gettext_noop(
+    "The worker stopped before handing the message to the SMTP server, so it did not go out: sent again."
 )
 
 
@@ -74,14 +88,25 @@ def backoff(attempts: int) -> datetime.timedelta:
 @dataclass
 class ScanResult:
     claimed: int = 0
+    released: int = 0
     flagged_stuck: int = 0
     enqueue_failed: int = 0
 
 
-def flag_stuck(*, now: datetime.datetime) -> int:
-    """Flag rows a worker left in 'sending' too long. They are not re-sent: staff decide."""
+def release_abandoned(*, now: datetime.datetime) -> int:
+    """Put back to pending the rows a worker claimed and never handed over: they did not go out."""
     return Delivery.objects.filter(
-        status=Delivery.Status.SENDING, claimed_at__lte=now - STUCK_AFTER, stuck_flagged_at__isnull=True
+        status=Delivery.Status.SENDING, handed_at__isnull=True, claimed_at__lte=now - LEASE
+    ).update(status=Delivery.Status.PENDING, enqueued_at=None, reason=REASON_RELEASED, updated_at=now)
+
+
+def flag_stuck(*, now: datetime.datetime) -> int:
+    """Flag rows handed over but never marked sent. They are not re-sent: staff decide."""
+    return Delivery.objects.filter(
+        status=Delivery.Status.SENDING,
+        handed_at__isnull=False,
+        claimed_at__lte=now - STUCK_AFTER,
+        stuck_flagged_at__isnull=True,
     ).update(stuck_flagged_at=now, reason=REASON_STUCK)
 
 
@@ -135,14 +160,14 @@ def enqueue_on_commit(delivery_ids: list[int]) -> None:
 
 
 def scan(*, now: datetime.datetime | None = None, dispatch: Callable[[list[int]], int] | None = None) -> ScanResult:
-    """One pass: flag stuck rows, then claim every due row in batches and dispatch each batch.
+    """One pass: release abandoned rows, flag stuck ones, then claim every due row in batches and dispatch.
 
     "Due" is everything whose moment has come since ever, not an exact-minute match, so
     reminders missed while the system was down are found (and sent or skipped on send).
     """
     now = now or timezone.now()
     dispatch = dispatch or enqueue
-    result = ScanResult(flagged_stuck=flag_stuck(now=now))
+    result = ScanResult(released=release_abandoned(now=now), flagged_stuck=flag_stuck(now=now))
     while True:
         ids = claim_due_batch(now=now)
         if not ids:
@@ -151,6 +176,8 @@ def scan(*, now: datetime.datetime | None = None, dispatch: Callable[[list[int]]
         result.enqueue_failed += dispatch(ids) or 0
         if result.enqueue_failed:
             break  # broker down: the rest waits for the lease to expire and the next scan
+    if result.released:
+        logger.warning("%s deliveries abandoned by a stopped worker before SMTP were released.", result.released)
     if result.flagged_stuck:
         logger.error("%s deliveries stuck in 'sending' were flagged for staff.", result.flagged_stuck)
     return result
@@ -199,22 +226,27 @@ SMTP_REUSE_FOR = 20.0  # seconds
 _smtp: dict = {"connection": None, "key": None, "used": 0.0}
 
 
-def _send(message) -> None:
+def _send(message, *, hand_over: Callable[[], None]) -> None:
+    """Send `message`, calling `hand_over` just before the point after which it may be delivered."""
     key = (settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""), getattr(settings, "EMAIL_PORT", 0))
     if key[0] != "django.core.mail.backends.smtp.EmailBackend":
+        hand_over()  # file and memory backends: no server, so no window to narrow
         with get_connection(fail_silently=False) as connection:
             connection.send_messages([message])
         return
     connection = _smtp["connection"]
     if connection is None or _smtp["key"] != key or time.monotonic() - _smtp["used"] > SMTP_REUSE_FOR:
         _close_smtp()
-        connection = get_connection(fail_silently=False)
+        connection = HandoverEmailBackend(fail_silently=False)
         connection.open()
         _smtp.update(connection=connection, key=key)
+    connection.connection.before_end_of_data = hand_over
     try:
         connection.send_messages([message])
     except BaseException:
-        _close_smtp()
+        # Mid-DATA a polite QUIT would be read as message text: drop the socket instead.
+        _smtp["connection"] = None
+        connection.abandon()
         raise
     _smtp["used"] = time.monotonic()
 
@@ -226,32 +258,46 @@ def _close_smtp() -> None:
             connection.close()
 
 
-def _finish(pk: int, *, status: str, now: datetime.datetime, **fields) -> None:
+def _finish(own: dict, *, status: str, now: datetime.datetime, **fields) -> None:
     # atomic(): on SQLite this takes the write lock up front (BEGIN IMMEDIATE, see settings).
     with transaction.atomic():
-        Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING).update(status=status, updated_at=now, **fields)
+        Delivery.objects.filter(**own).update(status=status, updated_at=now, **fields)
 
 
 def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> str:
     """Claim one delivery and send (or skip) it; return its final status, or "" if not ours.
 
     Safe to run any number of times: only the caller that moves the row from pending to
-    sending sends it.
+    sending sends it, and only if the row is still its own when it hands the message over.
     """
     now = now or timezone.now()
     with transaction.atomic():
         claimed = Delivery.objects.filter(
             pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
-        ).update(status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+        ).update(
+            status=Delivery.Status.SENDING, claimed_at=now, handed_at=None, attempts=F("attempts") + 1, updated_at=now
+        )
     if claimed != 1:
         return ""
     delivery = Delivery.objects.select_related("meeting", "meeting__area", "invitation", "invitation__person").get(
         pk=delivery_id
     )
+    # This claim is (status, attempts): every later write matches on it, so a sender whose row
+    # was released and claimed again cannot overwrite the new owner's outcome.
+    own = {"pk": delivery.pk, "status": Delivery.Status.SENDING, "attempts": delivery.attempts}
+    handed = False
+
+    def hand_over() -> None:
+        nonlocal handed
+        with transaction.atomic():
+            if not Delivery.objects.filter(**own, handed_at__isnull=True).update(handed_at=now):
+                raise HandoverRefused(delivery.pk)
+        handed = True
+
     delivery.invitation.meeting = delivery.meeting  # one row, not one query per link
     reason = _skip_reason(delivery, now)
     if reason:
-        _finish(delivery.pk, status=Delivery.Status.SKIPPED, now=now, reason=reason)
+        _finish(own, status=Delivery.Status.SKIPPED, now=now, reason=reason)
         return Delivery.Status.SKIPPED
     if delivery.kind == Delivery.Kind.REMINDER:
         delivery.variant = "reply_request" if delivery.invitation.response == Invitation.Response.NONE else "reminder"
@@ -259,26 +305,34 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
         message = build_message(delivery, now=now)
     except Exception as exc:
         # A rendering bug: record it on the row (so staff see it) rather than leave it "sending".
-        _finish(delivery.pk, status=Delivery.Status.FAILED, now=now, reason=f"Rendering failed: {exc!r}")
+        _finish(own, status=Delivery.Status.FAILED, now=now, reason=f"Rendering failed: {exc!r}")
         raise
     try:
-        _send(message)
+        _send(message, hand_over=hand_over)
+    except HandoverRefused:
+        logger.warning("Delivery %s was released while being sent; abandoned unsent.", delivery.pk)
+        return ""
     except (smtplib.SMTPException, OSError) as exc:
+        if handed and not isinstance(exc, smtplib.SMTPResponseException):
+            # The end-of-data mark may have reached the server: only a reply is an answer.
+            Delivery.objects.filter(**own).update(stuck_flagged_at=now, reason=REASON_UNANSWERED, updated_at=now)
+            return Delivery.Status.SENDING
         if _is_transient(exc) and delivery.attempts < max_attempts():
             _finish(
-                delivery.pk,
+                own,
                 status=Delivery.Status.PENDING,
                 now=now,
                 next_attempt_at=now + backoff(delivery.attempts),
                 enqueued_at=None,
+                handed_at=None,
                 reason=f"Attempt {delivery.attempts} failed, will retry: {exc}",
             )
             return Delivery.Status.PENDING
         kind = f"transient, gave up after {delivery.attempts} attempts" if _is_transient(exc) else "permanent"
-        _finish(delivery.pk, status=Delivery.Status.FAILED, now=now, reason=f"SMTP error ({kind}): {exc}")
+        _finish(own, status=Delivery.Status.FAILED, now=now, reason=f"SMTP error ({kind}): {exc}")
         return Delivery.Status.FAILED
     _finish(
-        delivery.pk,
+        own,
         status=Delivery.Status.SENT,
         now=now,
         sent_at=now,

@@ -4,6 +4,7 @@ periodic task and `send_due_reminders` share)."""
 from __future__ import annotations
 
 import datetime
+import smtplib
 
 import pytest
 from django.core import mail
@@ -11,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from conftest import wait_for
 from das.meetings import engine, services
 from das.meetings.schedule import reminder_moment
 from das.models import Delivery, Invitation
@@ -258,11 +260,11 @@ def test_a_transient_error_that_never_clears_ends_as_failed_after_the_maximum_at
     assert "gave up after 3 attempts" in invitation.reason
 
 
-def test_a_delivery_stuck_in_sending_is_flagged_for_staff_and_not_sent_again(now):
+def test_a_delivery_handed_to_smtp_but_never_recorded_is_flagged_for_staff_and_not_sent_again(now):
     make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
     delivery = Delivery.objects.get(kind="invitation")
-    # A worker claimed it and died before recording the outcome.
-    Delivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=now)
+    # A worker handed the message over and died before the server's answer was recorded.
+    Delivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=now, handed_at=now)
 
     run_scan(now + datetime.timedelta(minutes=14))
     assert Delivery.objects.get(pk=delivery.pk).stuck_flagged_at is None
@@ -274,6 +276,72 @@ def test_a_delivery_stuck_in_sending_is_flagged_for_staff_and_not_sent_again(now
     assert delivery.stuck_flagged_at == now + datetime.timedelta(minutes=16)
     assert delivery.reason == engine.REASON_STUCK
     assert mail.outbox == []
+
+
+def test_a_delivery_claimed_but_never_handed_over_is_released_after_the_lease_and_sent_once(now):
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+    delivery = Delivery.objects.get(kind="invitation")
+    # A worker claimed it and died before the message reached the SMTP server's end-of-data.
+    Delivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=now, attempts=1)
+
+    run_scan(now + engine.LEASE - datetime.timedelta(minutes=1))
+    assert (Delivery.objects.get(pk=delivery.pk).status, mail.outbox) == ("sending", [])
+    result = run_scan(now + engine.LEASE + datetime.timedelta(minutes=1))
+    run_scan(now + engine.LEASE + datetime.timedelta(minutes=20))
+
+    delivery.refresh_from_db()
+    assert result.released == 1
+    assert (delivery.status, delivery.attempts, delivery.stuck_flagged_at) == ("sent", 2, None)
+    assert len(mail.outbox) == 1
+
+
+def test_a_sender_whose_row_was_released_meanwhile_abandons_its_message_and_only_the_new_owner_sends(
+    smtp_sink, now, monkeypatch
+):
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+    delivery = Delivery.objects.get(kind="invitation")
+    build_message = engine.build_message
+    inner: list[str] = []
+
+    def slow_build(row, **kwargs):
+        # While this (slow) sender builds its message, a scan judges it gone and releases the
+        # row, and another sender claims and sends it.
+        monkeypatch.setattr(engine, "build_message", build_message)
+        Delivery.objects.filter(pk=row.pk).update(status="pending")
+        inner.append(engine.delivery_send(delivery_id=row.pk, now=now))
+        return build_message(row, **kwargs)
+
+    monkeypatch.setattr(engine, "build_message", slow_build)
+    outcome = engine.delivery_send(delivery_id=delivery.pk, now=now)
+
+    delivery.refresh_from_db()
+    assert (inner, outcome) == (["sent"], "")
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    # The first sender's body reached the server, but without its end-of-data mark: discarded.
+    wait_for(lambda: len(smtp_sink.messages) > 1, timeout=2)
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_connection_lost_after_the_hand_over_is_flagged_for_staff_not_retried(smtp_sink, now, monkeypatch):
+    from das.meetings import smtp
+
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+    delivery = Delivery.objects.get(kind="invitation")
+    send = smtp._SMTP.send
+
+    def drop_after_the_mark(self, data):
+        send(self, data)
+        if data == b".\r\n":
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(smtp._SMTP, "send", drop_after_the_mark)
+    engine.delivery_send(delivery_id=delivery.pk, now=now)
+    run_scan(now + engine.LEASE + datetime.timedelta(minutes=30))
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.reason) == ("sending", 1, engine.REASON_UNANSWERED)
+    assert delivery.handed_at == delivery.stuck_flagged_at == now
+    assert wait_for(lambda: len(smtp_sink.messages) == 1)  # it had gone out: a retry would duplicate it
 
 
 def test_a_scan_enqueues_again_a_row_whose_task_was_lost_but_only_after_the_lease(now, monkeypatch):
