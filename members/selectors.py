@@ -83,7 +83,10 @@ def directory_organisations(
     if key:
         organisations = organisations.filter(search_key__contains=key)
     if das:
-        organisations = organisations.filter(das_interests__code=das)
+        # A semi-join, not a join: one row per organisation, and the count is answered from
+        # the (area, organisation) index of the M2M table (members migration 0005).
+        areas = Organisation.das_interests.through.objects.filter(strategicarea__code=das)
+        organisations = organisations.filter(pk__in=areas.values("organisation_id"))
     if category in Organisation.Category.values:
         organisations = organisations.filter(category=category)
     if departement:
