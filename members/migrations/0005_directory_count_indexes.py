@@ -2,7 +2,7 @@
 
 Each directory page with a filter counts its matches. Without these, PostgreSQL reads every
 matching row from the table (14 ms for the SMEs, 33 ms for a DAS and a département at 100,000
-organisations); with them, and the visibility map a vacuum sets, 2 ms and 11 ms. PostgreSQL
+organisations); with them, and the visibility map a vacuum sets, 2 ms and 16–18 ms. PostgreSQL
 only, like 0003: on SQLite the same queries run without them.
 """
 
