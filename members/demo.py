@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from faker import Faker
 from stdnum import luhn
 
-from medicen_portal.bulk import bulk_insert
+from common.bulk import bulk_insert
 from members.models import (
     FeeRate,
     MembershipYear,

@@ -11,14 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from medicen_portal.cache import cached, changed, generation
+from common.cache import cached, changed, generation
 from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
 
 logger = logging.getLogger(__name__)
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 MIX_CACHE_SECONDS = 600
-DIRECTORY = "members:directory"  # cached directory pages and membership mix (medicen_portal.cache)
+DIRECTORY = "members:directory"  # cached directory pages and membership mix (common.cache)
 
 
 def fee_for(*, organisation: Organisation) -> Decimal:

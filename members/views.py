@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from medicen_portal.cache import cached
+from common.cache import cached
 from members import services
 from members.forms import DirectoryFilterForm, EmailAuthenticationForm, OrganisationProfileForm
 from members.models import MembershipYear, logo_kind

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
-from medicen_portal.cache import cached, changed, generation
 from members.models import Organisation, Person
 from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
 
@@ -182,7 +182,7 @@ class Impact:
     by_scope: list[tuple[str, Figures]] = field(default_factory=list)
 
 
-IMPACT = "projects:impact"  # the cached dashboard figures (medicen_portal.cache)
+IMPACT = "projects:impact"  # the cached dashboard figures (common.cache)
 
 
 def impact_figures() -> Impact:

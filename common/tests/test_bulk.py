@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from medicen_portal.bulk import bulk_create_insert, bulk_insert
+from common.bulk import bulk_create_insert, bulk_insert
 from members.models import MembershipYear, Organisation, Person
 
 pytestmark = pytest.mark.django_db

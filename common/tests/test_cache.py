@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from medicen_portal.cache import cached, changed, generation
+from common.cache import cached, changed, generation
 
 pytestmark = pytest.mark.django_db
 
