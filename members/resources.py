@@ -14,26 +14,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from common.spreadsheet import neutralise, unneutralise
 from members.models import Organisation, organisation_name_key
 from members.selectors import probable_duplicates
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
 FALSE_WORDS = {"non", "n", "no", "false", "faux", "0", ""}
 DAS_SEPARATOR = "|"
-
-
-def neutralise(value):
-    """Prefix a quote to text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def unneutralise(value):
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 def _text(value) -> str:
