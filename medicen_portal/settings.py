@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "auditlog",
     "members",
     "das",
+    "calls",
     "projects",
 ]
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from calls import views as calls_views
 from medicen_portal.views import favicon, two_factor_setup
 from members import views as members_views
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", members_views.set_language, name="set_language"),
     path("members/", include("members.urls")),
+    path("calls/", include("calls.urls")),
+    path("calls.json", calls_views.calls_json, name="calls_json"),
     path("projects/", include("projects.urls")),
     path("impact/", include("projects.impact_urls")),
     path("", include("das.urls")),

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from projects.models import (
     Attachment,
+    DeadlineExtension,
     FundingDecision,
     Notification,
     Partner,
@@ -11,6 +12,7 @@ from projects.models import (
     Review,
 )
 from projects.selectors import impact_changed
+from projects.services import deadline_extend
 
 
 class PartnerInline(admin.TabularInline):
@@ -62,6 +64,19 @@ class ProductInline(admin.TabularInline):
     extra = 0
 
 
+class DeadlineExtensionInline(admin.TabularInline):
+    """Staff reopen a proposal after its call's internal deadline; each extension is kept with its reason."""
+
+    model = DeadlineExtension
+    extra = 0
+    fields = ["until", "reason", "by", "created_at"]
+    readonly_fields = ["by", "created_at"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # an extension granted stays on record as it was granted
+
+
 class ImpactChangesAdmin(admin.ModelAdmin):
     """Edits here can change the impact dashboard: drop its cached figures."""
 
@@ -81,13 +96,28 @@ class ImpactChangesAdmin(admin.ModelAdmin):
 @admin.register(Project)
 class ProjectAdmin(ImpactChangesAdmin):
     list_display = ["acronym", "title", "lead_organisation", "primary_area", "status", "updated_at"]
-    list_filter = ["status", "kind", "primary_area", "target_scope"]
+    list_filter = ["status", "kind", "primary_area", "target_scope", "call"]
     search_fields = ["acronym", "title", "lead_organisation__name"]
-    autocomplete_fields = ["lead_organisation"]
+    autocomplete_fields = ["lead_organisation", "call"]
     filter_horizontal = ["areas"]
     list_select_related = ["lead_organisation", "primary_area"]
     readonly_fields = ["status", "proposer", "submitted_at", "created_at", "updated_at"]
-    inlines = [PartnerInline, AttachmentInline, ReviewInline, FundingInline, ProductInline, EventInline]
+    inlines = [
+        PartnerInline,
+        AttachmentInline,
+        ReviewInline,
+        FundingInline,
+        ProductInline,
+        DeadlineExtensionInline,
+        EventInline,
+    ]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not DeadlineExtension:
+            return super().save_formset(request, form, formset, change)
+        for extension in formset.save(commit=False):
+            deadline_extend(project=form.instance, until=extension.until, reason=extension.reason, by=request.user)
+        return None
 
 
 @admin.register(ProjectEvent)

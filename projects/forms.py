@@ -5,8 +5,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import Call
 from das.models import StrategicArea
 from members.models import Organisation
 from projects.models import FUNDER_SCOPE, FundingDecision, Partner, Product, Project, Review
@@ -44,6 +47,7 @@ class ProjectForm(forms.ModelForm):
             "target_programme",
             "target_scope",
             "funder_deadline",
+            "call",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 4}),
@@ -58,6 +62,19 @@ class ProjectForm(forms.ModelForm):
             self.initial["other_areas"] = [
                 area.pk for area in self.instance.areas.all() if area.pk != self.instance.primary_area_id
             ]
+        # Calls still taking proposals, and the one the proposal already answers even if closed.
+        calls = Call.objects.accepting()
+        if self.instance.call_id:
+            calls = calls | Call.objects.filter(pk=self.instance.call_id)
+        self.fields["call"].queryset = calls.distinct()
+        self.fields["call"].empty_label = _("— no particular call —")
+        self.fields["call"].label_from_instance = lambda call: (
+            _("%(title)s (internal deadline %(deadline)s)")
+            % {
+                "title": call.title,
+                "deadline": date_format(timezone.localtime(call.internal_deadline), "DATETIME_FORMAT"),
+            }
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -76,6 +93,7 @@ class ProjectForm(forms.ModelForm):
             ),
             Fieldset(
                 _("4. Budget and targeted funding"),
+                "call",
                 Div(
                     Div("total_budget", css_class="col-md-6"),
                     Div("requested_aid", css_class="col-md-6"),
@@ -93,6 +111,12 @@ class ProjectForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        call = cleaned.get("call")
+        if call is not None:
+            # A proposal for a call targets the call's funder and programme.
+            cleaned["target_funder"] = cleaned.get("target_funder") or call.funder
+            cleaned["target_programme"] = cleaned.get("target_programme") or call.programme
+            cleaned["funder_deadline"] = cleaned.get("funder_deadline") or timezone.localdate(call.funder_deadline)
         funder, scope = cleaned.get("target_funder"), cleaned.get("target_scope")
         if funder in FUNDER_SCOPE and not scope:
             cleaned["target_scope"] = FUNDER_SCOPE[funder]

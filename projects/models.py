@@ -9,46 +9,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import FUNDER_SCOPE, Funder, FundingScope
 from members.models import Organisation
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(5)]
 MONEY = {"max_digits": 14, "decimal_places": 2}
-
-
-class FundingScope(models.TextChoices):
-    REGIONAL = "regional", _("Regional")
-    NATIONAL = "national", _("National")
-    EUROPEAN = "european", _("European")
-
-
-class Funder(models.TextChoices):
-    REGION_IDF = "region_idf", _("Région Île-de-France")
-    BPIFRANCE = "bpifrance", _("Bpifrance")
-    ANR = "anr", _("ANR (national research agency)")
-    FRANCE_2030 = "france_2030", _("France 2030 call")
-    FUI = "fui", _("FUI (Fonds Unique Interministériel)")
-    HORIZON_EUROPE = "horizon_europe", _("Horizon Europe")
-    IHI = "ihi", _("IHI (Innovative Health Initiative)")
-    EIC = "eic", _("EIC Accelerator")
-    EU4HEALTH = "eu4health", _("EU4Health")
-    EUROSTARS = "eurostars", _("Eurostars")
-    OTHER = "other", _("Other funder")
-
-
-# The scope each known funder belongs to; "other" may be any scope.
-FUNDER_SCOPE = {
-    Funder.REGION_IDF: FundingScope.REGIONAL,
-    Funder.BPIFRANCE: FundingScope.NATIONAL,
-    Funder.ANR: FundingScope.NATIONAL,
-    Funder.FRANCE_2030: FundingScope.NATIONAL,
-    Funder.FUI: FundingScope.NATIONAL,
-    Funder.HORIZON_EUROPE: FundingScope.EUROPEAN,
-    Funder.IHI: FundingScope.EUROPEAN,
-    Funder.EIC: FundingScope.EUROPEAN,
-    Funder.EU4HEALTH: FundingScope.EUROPEAN,
-    Funder.EUROSTARS: FundingScope.EUROPEAN,
-}
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -139,6 +105,15 @@ class Project(models.Model):
     )
     target_scope = models.CharField(_("funding scope"), max_length=20, choices=FundingScope.choices, blank=True)
     funder_deadline = models.DateField(_("funder's deadline"), null=True, blank=True)
+    call = models.ForeignKey(
+        "calls.Call",
+        verbose_name=_("call for projects"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        help_text=_("The call's rules apply at submission, and submission closes at its internal deadline."),
+    )
     total_investment = models.DecimalField(
         _("total investment (€)"),
         null=True,
@@ -511,3 +486,25 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeadlineExtension(models.Model):
+    """Staff reopen one proposal after its call's internal deadline, until a moment, for a reason."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="deadline_extensions"
+    )
+    until = models.DateTimeField(_("may be submitted until"), help_text=_("Paris time."))
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("granted by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        ordering = ["-until"]
+
+    def __str__(self) -> str:
+        return str(self.until)

@@ -24,6 +24,7 @@ from projects import permissions
 from projects.eligibility import submission_problems
 from projects.models import (
     Attachment,
+    DeadlineExtension,
     FundingDecision,
     Notification,
     Partner,
@@ -141,6 +142,17 @@ def _transition_problems(project: Project, to: str, comment: str) -> list[str]:
     if to == S.FUNDED and not project.funding_decisions.filter(amount_granted__gt=0).exists():
         return [_("Record the funding decision (with the amount granted) before marking the project as funded.")]
     return []
+
+
+@transaction.atomic
+def deadline_extend(*, project: Project, until: datetime.datetime, reason: str, by: User) -> DeadlineExtension:
+    """Reopen one proposal after its call's internal deadline until `until`; the reason is kept."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the proposal is reopened: the reason is kept on record.")})
+    extension = DeadlineExtension(project=project, until=until, reason=reason.strip(), by=by)
+    extension.full_clean()
+    extension.save()
+    return extension
 
 
 def project_transition(*, project: Project, to: str, by: User, comment: str = "") -> ProjectEvent:

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from calls.models import Call
 from members.models import Person
 from members.permissions import organisation_of, person_of
 from projects import permissions, services
@@ -71,6 +72,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _call_initial(request: HttpRequest) -> dict:
+    """A new proposal opened from a call's page ("?call=<id>") answers that call."""
+    call = (
+        Call.objects.accepting().filter(pk=request.GET.get("call", "")).first()
+        if request.GET.get("call", "").isdigit()
+        else None
+    )
+    if call is None:
+        return {}
+    return {"call": call.pk, "target_funder": call.funder, "target_programme": call.programme}
+
+
 def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
     """Create/edit: "Save draft" keeps everything; "Submit" saves, then submits if eligible."""
     if request.method == "POST":
@@ -107,7 +120,7 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
                 return redirect("projects:edit", pk=saved.pk)
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     else:
-        form = ProjectForm(instance=project or Project())
+        form = ProjectForm(instance=project or Project(), initial=_call_initial(request) if project is None else None)
         if project is None:
             organisation = organisation_of(request.user)
             person = person_of(request.user)

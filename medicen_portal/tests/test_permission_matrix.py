@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from calls.tests.factories import CallFactory
 from das.meetings.services import agenda_add_topic
 from das.models import Meeting, Topic
 from das.tests.conftest import make_meeting
@@ -33,8 +34,15 @@ PUBLIC = {
     "members:organisation",
     "impact:dashboard",
     "impact:csv",
+    "calls:list",
+    "calls:detail",
+    "calls:ics",
+    "calls_json",
 }
-PUBLIC_KWARGS = {"members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug}}
+PUBLIC_KWARGS = {
+    "members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug},
+    "calls:detail": lambda world: {"pk": world.objects["call"].pk},
+}
 
 # Named URLs outside the matrix, each with the reason.
 EXEMPT = {
@@ -193,6 +201,7 @@ def world(db, settings, tmp_path) -> World:
     topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
     agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
     world.objects.update(
+        call=CallFactory(),
         organisation_a=organisation_a,
         organisation_b=organisation_b,
         project=project,

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from faker import Faker
 
+from calls.demo import seed_calls_demo
 from das.demo import seed_das_demo
 from das.models import Mandate
 from das.services import governance_load
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 organisation_ids = seed_organisations(rng=rng, fake=fake, count=members)
                 seed_projects(rng=rng, count=projects, organisation_ids=organisation_ids)
                 seed_das_demo(rng=rng, fake=fake)
+                seed_calls_demo()
             if connection.vendor == "postgresql":
                 # Fresh planner statistics: right after a bulk load they describe empty tables
                 # (autovacuum catches up only later), and the directory would sort 70,000 rows per page.

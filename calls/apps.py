@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CallsConfig(AppConfig):
+    name = "calls"
+    verbose_name = _("Calls for projects")
