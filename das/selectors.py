@@ -2,19 +2,74 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from das.models import Mandate, StrategicArea
 
 
 def areas_with_governance(*, day: datetime.date) -> QuerySet[StrategicArea]:
     """The five DAS, each with `board`: its mandates in force on `day`, president first."""
-    board = (
-        Mandate.objects.as_of(day)
-        .select_related("person", "person__organisation")
-        .order_by("role", "person__last_name")
-    )
+    board = Mandate.objects.as_of(day).select_related("person", "organisation").order_by("role", "person__last_name")
     return StrategicArea.objects.prefetch_related(Prefetch("mandates", queryset=board, to_attr="board"))
+
+
+def area_board(*, area: StrategicArea, day: datetime.date) -> list[Mandate]:
+    """The board of one DAS on `day`, president first, with the titles of that time."""
+    return list(
+        Mandate.objects.as_of(day)
+        .filter(area=area)
+        .select_related("person", "organisation")
+        .order_by("role", "person__last_name", "person__first_name")
+    )
+
+
+def board_change_dates(*, area: StrategicArea) -> list[datetime.date]:
+    """Every day the board of `area` changed (a mandate started or ended), most recent first."""
+    rows = Mandate.objects.filter(area=area).values_list("start_date", "end_date")
+    return sorted({day for pair in rows for day in pair if day is not None}, reverse=True)
+
+
+def interested_organisations(*, area: StrategicArea) -> QuerySet:
+    """Listed members (active, in the directory) that declared an interest in `area`."""
+    return area.organisations.listed().order_by("name")
+
+
+def area_sections(*, request, area: StrategicArea, day: datetime.date) -> list[dict]:
+    """The sections later apps add to a DAS page, in the order of settings.DAS_AREA_SECTIONS.
+
+    das must not import the apps that come after it (projects), so each contributes a
+    function `(request=, area=, day=) -> {"template": ..., **context} | None`, named in the
+    settings like PERSONAL_DATA_SELECTORS; None hides the section for this visitor.
+    """
+    sections = []
+    for path in settings.DAS_AREA_SECTIONS:
+        section = import_string(path)(request=request, area=area, day=day)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def area_meetings_section(*, request, area: StrategicArea, day: datetime.date) -> dict | None:
+    """Board meetings of the DAS: logged-in visitors see dates and titles; who may open one gets a link."""
+    from das.models import Meeting
+    from das.permissions import can_view_meeting
+
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    now = timezone.now()
+    meetings = Meeting.objects.filter(area=area, committee=Meeting.Committee.DAS_BOARD).exclude(
+        status=Meeting.Status.CANCELLED
+    )
+    rows = [*meetings.upcoming(now)[:5], *meetings.past(now)[:5]]
+    return {
+        "template": "das/_area_meetings.html",
+        "upcoming": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at > now],
+        "past": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at <= now],
+    }
 
 
 def personal_data(person) -> dict:

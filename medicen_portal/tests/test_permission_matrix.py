@@ -29,12 +29,17 @@ from projects.tests.factories import ProjectFactory
 # Pages anyone may see.
 PUBLIC = {
     "das:home",
+    "das:area_list",
+    "das:area_detail",
     "members:directory",
     "members:organisation",
     "impact:dashboard",
     "impact:csv",
 }
-PUBLIC_KWARGS = {"members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug}}
+PUBLIC_KWARGS = {
+    "members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug},
+    "das:area_detail": lambda world: {"code": "imaging"},
+}
 
 # Named URLs outside the matrix, each with the reason.
 EXEMPT = {
