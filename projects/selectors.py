@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
+from das.selectors import affiliations
 from members.models import Organisation, Person
 from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
 
@@ -38,10 +39,15 @@ def reviewer_exclusion_reason(project: Project, person: Person) -> str | None:
         return _("%(name)s is not on the governance board of this proposal's strategic areas.") % {
             "name": person.full_name
         }
-    if person.organisation_id and person.organisation_id in consortium_organisation_ids(project):
+    consortium = consortium_organisation_ids(project)
+    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
+    clash = sorted(
+        name for pk, name in affiliations([person.pk], day=timezone.localdate())[person.pk].items() if pk in consortium
+    )
+    if clash:
         return _("Conflict of interest: %(name)s works for %(organisation)s, which is in the consortium.") % {
             "name": person.full_name,
-            "organisation": person.organisation.name,
+            "organisation": ", ".join(clash),
         }
     if person.user_id is None:
         return _("%(name)s has no login on the portal yet.") % {"name": person.full_name}
@@ -66,15 +72,19 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
     )
     consortium = consortium_organisation_ids(project)
     assigned = set(project.reviews.values_list("reviewer_id", flat=True))
+    mandates = list(mandates)
+    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
+    affiliated = affiliations({mandate.person_id for mandate in mandates}, day=timezone.localdate())
     by_person: dict[int, ReviewerCandidate] = {}
     for mandate in mandates:
         person = mandate.person
         candidate = by_person.get(person.pk)
         if candidate is None:
             reason = None
-            if person.organisation_id and person.organisation_id in consortium:
+            clash = sorted(name for pk, name in affiliated[person.pk].items() if pk in consortium)
+            if clash:
                 reason = _("Conflict of interest: works for %(organisation)s, which is in the consortium.") % {
-                    "organisation": person.organisation.name
+                    "organisation": ", ".join(clash)
                 }
             elif person.user_id is None:
                 reason = _("No login on the portal yet.")
