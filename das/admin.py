@@ -4,13 +4,15 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from das.models import Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic
+from das.models import Delivery, Invitation, Mandate, Meeting, SeedRecord, StrategicArea, Topic
 
 
 class MandateInline(admin.TabularInline):
     model = Mandate
     extra = 0
-    autocomplete_fields = ["person"]
+    autocomplete_fields = ["person", "organisation"]
+    fields = ["person", "role", "feminine_title", "start_date", "end_date", "position_fr", "affiliation"]
+    fields += ["organisation"]
 
 
 @admin.register(StrategicArea)
@@ -22,11 +24,11 @@ class StrategicAreaAdmin(admin.ModelAdmin):
 
 @admin.register(Mandate)
 class MandateAdmin(admin.ModelAdmin):
-    list_display = ["person", "area", "role", "start_date", "end_date"]
-    list_filter = ["area", "role", "start_date"]
-    search_fields = ["person__last_name", "person__first_name", "person__affiliation", "area__name_fr", "area__name_en"]
-    autocomplete_fields = ["person", "area"]
-    list_select_related = ["person", "area"]
+    list_display = ["person", "area", "role", "start_date", "end_date", "affiliation", "organisation"]
+    list_filter = ["area", "role", "start_date", ("organisation", admin.EmptyFieldListFilter)]
+    search_fields = ["person__last_name", "person__first_name", "affiliation", "area__name_fr", "area__name_en"]
+    autocomplete_fields = ["person", "area", "organisation"]
+    list_select_related = ["person", "area", "organisation"]
 
 
 @admin.register(Meeting)
@@ -113,3 +115,18 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["status", "areas"]
     search_fields = ["title"]
     raw_id_fields = ["proposed_by", "selected_at"]
+
+
+@admin.register(SeedRecord)
+class SeedRecordAdmin(admin.ModelAdmin):
+    """What seed_medicen loaded: deleting a row here lets the next run load that entry again."""
+
+    list_display = ["key", "object_id", "loaded_at"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "object_id", "values", "loaded_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -2,19 +2,98 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from das.models import Mandate, StrategicArea
 
 
 def areas_with_governance(*, day: datetime.date) -> QuerySet[StrategicArea]:
     """The five DAS, each with `board`: its mandates in force on `day`, president first."""
-    board = (
-        Mandate.objects.as_of(day)
-        .select_related("person", "person__organisation")
-        .order_by("role", "person__last_name")
-    )
+    board = Mandate.objects.as_of(day).select_related("person", "organisation").order_by("role", "person__last_name")
     return StrategicArea.objects.prefetch_related(Prefetch("mandates", queryset=board, to_attr="board"))
+
+
+def affiliations(person_ids, *, day: datetime.date) -> dict[int, dict[int, str]]:
+    """Member organisations each person acts for on `day`: {person id: {organisation id: name}}.
+
+    Their own organisation (members.Person) and the member organisation linked to each
+    mandate they hold that day — François Kotian sits for GE Healthcare on the imaging
+    board even though his person record names no organisation. Two queries, whatever the
+    number of people (the conflict-of-interest rule of the review reads it).
+    """
+    from members.models import Person
+
+    found: dict[int, dict[int, str]] = {pk: {} for pk in person_ids}
+    own = Person.objects.filter(pk__in=found, organisation__isnull=False).values_list(
+        "pk", "organisation_id", "organisation__name"
+    )
+    seats = (
+        Mandate.objects.as_of(day)
+        .filter(person_id__in=found, organisation__isnull=False)
+        .values_list("person_id", "organisation_id", "organisation__name")
+    )
+    for person_id, organisation_id, name in [*own, *seats]:
+        found[person_id][organisation_id] = name
+    return found
+
+
+def area_board(*, area: StrategicArea, day: datetime.date) -> list[Mandate]:
+    """The board of one DAS on `day`, president first, with the titles of that time."""
+    return list(
+        Mandate.objects.as_of(day)
+        .filter(area=area)
+        .select_related("person", "organisation")
+        .order_by("role", "person__last_name", "person__first_name")
+    )
+
+
+def board_change_dates(*, area: StrategicArea) -> list[datetime.date]:
+    """Every day the board of `area` changed (a mandate started or ended), most recent first."""
+    rows = Mandate.objects.filter(area=area).values_list("start_date", "end_date")
+    return sorted({day for pair in rows for day in pair if day is not None}, reverse=True)
+
+
+def interested_organisations(*, area: StrategicArea) -> QuerySet:
+    """Listed members (active, in the directory) that declared an interest in `area`."""
+    return area.organisations.listed().order_by("name")
+
+
+def area_sections(*, request, area: StrategicArea, day: datetime.date) -> list[dict]:
+    """The sections later apps add to a DAS page, in the order of settings.DAS_AREA_SECTIONS.
+
+    das must not import the apps that come after it (projects), so each contributes a
+    function `(request=, area=, day=) -> {"template": ..., **context} | None`, named in the
+    settings like PERSONAL_DATA_SELECTORS; None hides the section for this visitor.
+    """
+    sections = []
+    for path in settings.DAS_AREA_SECTIONS:
+        section = import_string(path)(request=request, area=area, day=day)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def area_meetings_section(*, request, area: StrategicArea, day: datetime.date) -> dict | None:
+    """Board meetings of the DAS: logged-in visitors see dates and titles; who may open one gets a link."""
+    from das.models import Meeting
+    from das.permissions import can_view_meeting
+
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    now = timezone.now()
+    meetings = Meeting.objects.filter(area=area, committee=Meeting.Committee.DAS_BOARD).exclude(
+        status=Meeting.Status.CANCELLED
+    )
+    rows = [*meetings.upcoming(now)[:5], *meetings.past(now)[:5]]
+    return {
+        "template": "das/_area_meetings.html",
+        "upcoming": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at > now],
+        "past": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at <= now],
+    }
 
 
 def personal_data(person) -> dict:

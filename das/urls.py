@@ -6,6 +6,8 @@ from das.meetings import views as meetings
 app_name = "das"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("areas/", views.area_list, name="area_list"),
+    path("areas/<slug:code>/", views.area_detail, name="area_detail"),
     path("meetings/", meetings.meeting_list, name="meeting_list"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),

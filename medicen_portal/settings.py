@@ -334,6 +334,11 @@ PERSONAL_DATA_SELECTORS = [
     "projects.selectors.personal_data",
 ]
 PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.personal_data_erase"]
+# Sections later apps add to each DAS page (das never imports them): see das.selectors.area_sections.
+DAS_AREA_SECTIONS = [
+    "projects.area_section.area_projects_section",
+    "das.selectors.area_meetings_section",
+]
 
 # --- projects: proposal notifications ---------------------------------------------------
 # Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from projects.models import (
+    AidRateCeiling,
     Attachment,
     DeadlineExtension,
     FundingDecision,
@@ -165,3 +166,12 @@ class ProductAdmin(ImpactChangesAdmin):
     list_display = ["name", "project", "launched_on"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+
+
+@admin.register(AidRateCeiling)
+class AidRateCeilingAdmin(admin.ModelAdmin):
+    """The aid-rate ceilings checked when a proposal is submitted (projects/eligibility.py)."""
+
+    list_display = ["funder", "category", "max_rate"]
+    list_editable = ["max_rate"]
+    list_filter = ["funder", "category"]

@@ -4,7 +4,8 @@ Default rules of collaborative schemes (FUI-style): at least two independent com
 public research or clinical organisation, a company as lead, no partner above 70% of the budget.
 A proposal for a call follows the call's rules instead (`Rules.of`), including its aid-rate
 ceiling, its kinds of project and its internal deadline. Every proposal: one lead, shares adding
-up to 100%. Each message says what is missing.
+up to 100%, and requested aid within the targeted funder's aid-rate ceilings for the partners'
+categories (the AidRateCeiling table staff keep). Each message says what is missing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from members.models import Organisation
-from projects.models import Partner, Project
+from projects.models import AidRateCeiling, Partner, Project
 
 MAX_SHARE = Decimal(70)
 MIN_COMPANIES = 2
@@ -180,6 +181,58 @@ def completeness_problems(project: Project) -> list[str]:
     return [_("Fill in before submitting: %(fields)s.") % {"fields": ", ".join(empty)}]
 
 
+def _euros(value: Decimal) -> str:
+    return f"{number_format(value.quantize(Decimal(1)), decimal_pos=0, use_l10n=True, force_grouping=True)} €"
+
+
+def aid_rate_problems(project: Project, partners: Sequence[Partner]) -> list[str]:
+    """The requested aid against the targeted funder's ceilings for the partners' categories.
+
+    The most the funder grants is the sum over the partners of budget * share * the ceiling
+    of the partner's category (a category with no ceiling counts at 100 %). Checked only once
+    the funder, budget, aid and every share are known: the other rules ask for those.
+    """
+    if not (project.target_funder and project.total_budget and project.requested_aid is not None and partners):
+        return []
+    if any(partner.budget_share is None for partner in partners):
+        return []
+    ceilings = dict(AidRateCeiling.objects.filter(funder=project.target_funder).values_list("category", "max_rate"))
+    if not ceilings:
+        return []
+    hundred = Decimal(100)
+    allowed = sum(
+        (
+            project.total_budget
+            * partner.budget_share
+            / hundred
+            * ceilings.get(partner.effective_category, hundred)
+            / hundred
+            for partner in partners
+        ),
+        Decimal(0),
+    )
+    if project.requested_aid <= allowed.quantize(Decimal("0.01")):
+        return []
+    limits = ", ".join(
+        f"{str(Organisation.Category(category).label).lower()} {_pct(ceilings[category])}"
+        for category in sorted({partner.effective_category for partner in partners})
+        if category in ceilings
+    )
+    return [
+        _(
+            "The requested aid (%(aid)s) is above what %(funder)s grants this consortium: at most %(allowed)s "
+            "(%(rate)s of the budget, from each partner's share and the ceiling of its category: %(limits)s)."
+        )
+        % {
+            "aid": _euros(project.requested_aid),
+            "funder": project.get_target_funder_display(),
+            "allowed": _euros(allowed),
+            "rate": _pct((allowed * hundred / project.total_budget).quantize(Decimal("0.1"))),
+            "limits": limits,
+        }
+    ]
+
+
 def call_problems(project: Project, rules: Rules, now: datetime.datetime | None = None) -> list[str]:
     """The call's own rules: its deadline, the kinds of project it takes, its aid-rate ceiling."""
     call = project.call
@@ -228,4 +281,5 @@ def submission_problems(project: Project, now: datetime.datetime | None = None) 
         call_problems(project, rules, now)
         + completeness_problems(project)
         + consortium_problems(project, partners, rules)
+        + aid_rate_problems(project, partners)
     )

@@ -508,3 +508,36 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return str(self.until)
+class AidRateCeiling(models.Model):
+    """The highest share of a partner's budget a funder may grant, by partner category.
+
+    Staff keep this table in the admin (migration 0004 loads the usual rates). A category
+    without a line for the funder has no ceiling there. Checked at submission
+    (projects/eligibility.py): the requested aid may not exceed the sum, over the partners,
+    of budget * share * the ceiling of the partner's category.
+    """
+
+    funder = models.CharField(_("funder"), max_length=20, choices=Funder.choices)
+    category = models.CharField(_("partner category"), max_length=20, choices=Organisation.Category.choices)
+    max_rate = models.DecimalField(
+        _("maximum aid rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+
+    class Meta:
+        verbose_name = _("aid-rate ceiling")
+        verbose_name_plural = _("aid-rate ceilings")
+        ordering = ["funder", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["funder", "category"], name="aid_rate_ceiling_once"),
+            models.CheckConstraint(
+                condition=Q(max_rate__gte=0) & Q(max_rate__lte=100),
+                name="aid_rate_ceiling_is_a_percentage",
+                violation_error_message=_("An aid rate lies between 0 and 100 %."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_funder_display()} — {self.get_category_display()}: {self.max_rate} %"

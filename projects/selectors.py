@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
+from das.selectors import affiliations
 from members.models import Organisation, Person
 from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
 
@@ -38,10 +39,15 @@ def reviewer_exclusion_reason(project: Project, person: Person) -> str | None:
         return _("%(name)s is not on the governance board of this proposal's strategic areas.") % {
             "name": person.full_name
         }
-    if person.organisation_id and person.organisation_id in consortium_organisation_ids(project):
+    consortium = consortium_organisation_ids(project)
+    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
+    clash = sorted(
+        name for pk, name in affiliations([person.pk], day=timezone.localdate())[person.pk].items() if pk in consortium
+    )
+    if clash:
         return _("Conflict of interest: %(name)s works for %(organisation)s, which is in the consortium.") % {
             "name": person.full_name,
-            "organisation": person.organisation.name,
+            "organisation": ", ".join(clash),
         }
     if person.user_id is None:
         return _("%(name)s has no login on the portal yet.") % {"name": person.full_name}
@@ -66,15 +72,19 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
     )
     consortium = consortium_organisation_ids(project)
     assigned = set(project.reviews.values_list("reviewer_id", flat=True))
+    mandates = list(mandates)
+    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
+    affiliated = affiliations({mandate.person_id for mandate in mandates}, day=timezone.localdate())
     by_person: dict[int, ReviewerCandidate] = {}
     for mandate in mandates:
         person = mandate.person
         candidate = by_person.get(person.pk)
         if candidate is None:
             reason = None
-            if person.organisation_id and person.organisation_id in consortium:
+            clash = sorted(name for pk, name in affiliated[person.pk].items() if pk in consortium)
+            if clash:
                 reason = _("Conflict of interest: works for %(organisation)s, which is in the consortium.") % {
-                    "organisation": person.organisation.name
+                    "organisation": ", ".join(clash)
                 }
             elif person.user_id is None:
                 reason = _("No login on the portal yet.")
@@ -110,16 +120,20 @@ class Suggestion:
 
 
 def organisations_active_in(area_ids: set[int]) -> QuerySet[Organisation]:
-    """Active members active in these DAS: they took part in a project there or sit on its board.
-
-    The members app does not record organisations' DAS, so activity is read from the records.
+    """Listed members that work in these DAS: they declared an interest in one (their profile),
+    took part in a project there, or sit on its board — so a lab with no past project counts too.
     """
+    declared = Organisation.das_interests.through.objects.filter(strategicarea_id__in=area_ids).values(
+        "organisation_id"
+    )
     in_projects = Partner.objects.filter(
         Q(project__areas__in=area_ids) | Q(project__primary_area__in=area_ids), organisation__isnull=False
     ).values("organisation_id")
     led = Project.objects.filter(Q(areas__in=area_ids) | Q(primary_area__in=area_ids)).values("lead_organisation_id")
-    on_board = Mandate.objects.current().filter(area_id__in=area_ids).values("person__organisation_id")
-    return Organisation.objects.active().filter(Q(pk__in=in_projects) | Q(pk__in=led) | Q(pk__in=on_board))
+    on_board = Mandate.objects.current().filter(area_id__in=area_ids).values("organisation_id")
+    return Organisation.objects.listed().filter(
+        Q(pk__in=declared) | Q(pk__in=in_projects) | Q(pk__in=led) | Q(pk__in=on_board)
+    )
 
 
 def partner_suggestions(project: Project, *, limit: int = 5) -> list[Suggestion]:
@@ -148,12 +162,19 @@ def partner_suggestions(project: Project, *, limit: int = 5) -> list[Suggestion]
         )
     suggestions = []
     for gap, categories in gaps:
+        # The category fills the gap; those that declared the DAS come first, then the most active.
+        declared = Organisation.das_interests.through.objects.filter(
+            organisation_id=OuterRef("pk"), strategicarea_id__in=area_ids
+        )
         organisations = list(
             organisations_active_in(area_ids)
             .filter(category__in=categories)
             .exclude(pk__in=taken)
-            .annotate(activity=Count("partnerships", distinct=True) + Count("led_projects", distinct=True))
-            .order_by("-activity", "name")[:limit]
+            .annotate(
+                declared=Exists(declared),
+                activity=Count("partnerships", distinct=True) + Count("led_projects", distinct=True),
+            )
+            .order_by("-declared", "-activity", "name")[:limit]
         )
         if organisations:
             suggestions.append(Suggestion(gap, organisations))

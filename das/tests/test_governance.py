@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from das.models import Mandate, StrategicArea
 from das.services import governance_load
@@ -125,3 +125,154 @@ def test_governance_as_of_a_date_is_one_query(django_assert_num_queries):
         board = list(Mandate.objects.as_of(datetime.date(2020, 1, 1)).select_related("person", "area"))
 
     assert len(board) == 14
+
+
+# --- Loading the seed once (issue 12, item 12) ---------------------------------------------
+
+
+def test_a_second_seed_run_keeps_what_staff_corrected():
+    governance_load()
+    kotian = Mandate.objects.get(person__last_name="Kotian")
+    kotian.position_fr = "Directeur de l'ingénierie"
+    kotian.save()
+    person = kotian.person
+    person.position = "Chief technology officer"
+    person.save()
+
+    created = governance_load()
+
+    assert created == {"areas": 0, "people": 0, "mandates": 0}
+    kotian.refresh_from_db()
+    person.refresh_from_db()
+    assert kotian.position_fr == "Directeur de l'ingénierie"
+    assert person.position == "Chief technology officer"
+
+
+def test_a_mandate_staff_deleted_is_not_brought_back_by_the_seed():
+    governance_load()
+    Mandate.objects.filter(person__last_name="Gesnouin").delete()
+
+    governance_load()
+
+    assert not Mandate.objects.filter(person__last_name="Gesnouin").exists()
+
+
+def test_a_later_seed_run_adds_only_the_entries_new_in_the_data_file(tmp_path):
+    from das.services import GOVERNANCE_FILE
+
+    governance_load()
+    before = _snapshot()
+    text = GOVERNANCE_FILE.read_text(encoding="utf-8")
+    text = text.replace(
+        '  role = "president"\n  civility = ""\n  first_name = "Carlos"',
+        '  role = "vice_president"\n  civility = "Dr"\n  first_name = "Anne"\n  last_name = "Neuve"\n'
+        '  position = "Chief medical officer"\n  position_fr = "Directrice médicale"\n  feminine = true\n'
+        '  affiliation = "Nouvelle Santé"\n\n  [[areas.board]]\n'
+        '  role = "president"\n  civility = ""\n  first_name = "Carlos"',
+    )
+    changed = tmp_path / "governance.toml"
+    changed.write_text(text, encoding="utf-8")
+
+    created = governance_load(path=changed)
+
+    assert created == {"areas": 0, "people": 1, "mandates": 1}
+    assert _snapshot()[0] == before[0]
+    neuve = Mandate.objects.get(person__last_name="Neuve")
+    assert (neuve.area.code, neuve.role, neuve.position_fr) == (
+        "digital-health",
+        "vice_president",
+        "Directrice médicale",
+    )
+
+
+def test_a_seed_entry_loaded_before_the_record_existed_only_gets_its_empty_fields_filled():
+    from das.models import SeedRecord
+
+    governance_load()
+    SeedRecord.objects.all().delete()  # a database seeded by the former loader
+    vilgrain = Mandate.objects.get(person__last_name="Vilgrain")
+    Mandate.objects.filter(pk=vilgrain.pk).update(feminine_title=False, position_fr="", affiliation="Hôpital Beaujon")
+
+    governance_load()
+
+    vilgrain.refresh_from_db()
+    assert vilgrain.feminine_title is True
+    assert vilgrain.position_fr == "Cheffe du service d'imagerie médicale"
+    assert vilgrain.affiliation == "Hôpital Beaujon"  # not empty: as staff left it
+
+
+# --- Titles and affiliations kept on the mandate (issue 12, items 11 and 14) ----------------
+
+
+def test_a_mandate_keeps_its_published_title_when_the_persons_record_moves_on():
+    governance_load()
+    person = Mandate.objects.get(person__last_name="Kotian").person
+    person.position, person.affiliation = "Retired", "None"
+    person.save()
+
+    mandate = Mandate.objects.get(person=person)
+    assert (mandate.position_en, mandate.affiliation) == ("Chief engineer", "GE Healthcare")
+
+
+def test_the_seed_links_an_affiliation_to_the_member_organisation_of_that_name():
+    from members.tests.factories import OrganisationFactory
+
+    ge = OrganisationFactory(name="GE HealthCare SAS")
+
+    governance_load()
+
+    assert Mandate.objects.get(person__last_name="Kotian").organisation == ge
+    assert Mandate.objects.get(person__last_name="Frija").organisation is None
+
+
+def test_a_later_seed_run_links_a_member_organisation_that_joined_since():
+    from members.tests.factories import OrganisationFactory
+
+    governance_load()
+    cerba = OrganisationFactory(name="Cerba Healthcare")
+
+    governance_load()
+
+    assert Mandate.objects.get(person__last_name="Sallette").organisation == cerba
+
+
+def test_the_seed_gives_french_titles_and_the_feminine_form():
+    from django.utils import translation
+
+    governance_load()
+    vilgrain = Mandate.objects.get(person__last_name="Vilgrain")
+    frija = Mandate.objects.get(person__last_name="Frija")
+
+    with translation.override("fr"):
+        assert (vilgrain.title, vilgrain.position) == ("Vice-présidente", "Cheffe du service d'imagerie médicale")
+        assert (frija.title, frija.position) == ("Vice-président", "Radiologue")
+    with translation.override("en"):
+        assert (vilgrain.title, vilgrain.position) == ("Vice-president", "Head of Medical Imaging Department")
+
+
+# --- One president at a time, by the database (issue 12, item 13) ---------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's (CI runs it)")
+def test_postgresql_refuses_two_overlapping_dated_presidencies_of_one_area():
+    area = StrategicAreaFactory()
+    MandateFactory(
+        area=area, role=Mandate.Role.PRESIDENT, start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2023, 1, 1)
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MandateFactory(
+            area=area,
+            role=Mandate.Role.PRESIDENT,
+            start_date=datetime.date(2022, 1, 1),
+            end_date=datetime.date(2024, 1, 1),
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MandateFactory(area=area, role=Mandate.Role.PRESIDENT, start_date=datetime.date(2019, 1, 1))  # open-ended
+
+    MandateFactory(  # the day the first one ends: no overlap
+        area=area, role=Mandate.Role.PRESIDENT, start_date=datetime.date(2023, 1, 1), end_date=datetime.date(2025, 1, 1)
+    )
+    MandateFactory(area=StrategicAreaFactory(), role=Mandate.Role.PRESIDENT, start_date=datetime.date(2022, 1, 1))
+    MandateFactory(area=area, role=Mandate.Role.VICE_PRESIDENT, start_date=datetime.date(2022, 1, 1))
+    assert Mandate.objects.filter(area=area, role=Mandate.Role.PRESIDENT).count() == 2

@@ -30,6 +30,8 @@ from projects.tests.factories import ProjectFactory
 # Pages anyone may see.
 PUBLIC = {
     "das:home",
+    "das:area_list",
+    "das:area_detail",
     "members:directory",
     "members:organisation",
     "impact:dashboard",
@@ -42,6 +44,7 @@ PUBLIC = {
 PUBLIC_KWARGS = {
     "members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug},
     "calls:detail": lambda world: {"pk": world.objects["call"].pk},
+    "das:area_detail": lambda world: {"code": "imaging"},
 }
 
 # Named URLs outside the matrix, each with the reason.

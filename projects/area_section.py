@@ -1,0 +1,47 @@
+"""The "labelled projects" section of a DAS page (das calls it through settings.DAS_AREA_SECTIONS).
+
+das comes before projects in the dependency order and never imports it; projects adds its
+section to the page of each area this way.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q
+
+from members.permissions import organisation_of
+from projects.models import Project
+
+# A project keeps the label once given, whatever the funder decides afterwards.
+LABELLED_STATUSES = (
+    Project.Status.LABELLED,
+    Project.Status.SUBMITTED_TO_FUNDER,
+    Project.Status.FUNDED,
+    Project.Status.NOT_FUNDED,
+    Project.Status.COMPLETED,
+)
+SHOWN = 20
+
+
+def area_projects_section(*, request, area, day: datetime.date) -> dict:
+    """Projects labelled in the DAS: visitors see how many; members and staff see which ones."""
+    projects = (
+        Project.objects.filter(Q(primary_area=area) | Q(areas=area), status__in=LABELLED_STATUSES)
+        .distinct()
+        .select_related("lead_organisation")
+        .order_by("-submitted_at", "-pk")
+    )
+    user = request.user
+    section = {"template": "projects/_area_projects.html", "count": projects.count(), "projects": [], "links": set()}
+    if not user.is_authenticated:
+        return section
+    section["projects"] = list(projects[:SHOWN])
+    if user.is_staff:
+        section["links"] = {project.pk for project in section["projects"]}
+    elif (organisation := organisation_of(user)) is not None:
+        ids = [project.pk for project in section["projects"]]
+        section["links"] = set(
+            Project.objects.visible_to_organisation(organisation.pk).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    return section
