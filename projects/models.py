@@ -508,6 +508,8 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return str(self.until)
+
+
 class AidRateCeiling(models.Model):
     """The highest share of a partner's budget a funder may grant, by partner category.
 
