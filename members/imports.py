@@ -28,7 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from common.spreadsheet import neutralise
-from members.models import Organisation, organisation_name_key, organisation_search_key
+from members.models import ImportJob, Organisation, organisation_name_key, organisation_search_key
 from members.resources import OrganisationResource
 from members.selectors import directory_changed
 
@@ -739,6 +739,7 @@ def _write(rows: list[_Row], areas: dict[str, int], *, by, notify: ProgressCallb
         # Derived columns that Organisation.save() keeps in step (bulk writes call no save()).
         row.instance.name_key = organisation_name_key(row.instance.name)
         row.instance.search_key = organisation_search_key(row.instance.name, row.instance.city)
+    notify("write", 0, total)
     with transaction.atomic():
         done = 0
         for part in _chunks(new, WRITE_BATCH):
@@ -800,6 +801,53 @@ def _plain(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
+# --- Imports run by a worker ------------------------------------------------------------
+
+
+def import_job_create(*, content: bytes, filename: str, dry_run: bool, by) -> ImportJob:
+    """A queued import job holding the file; the caller enqueues `members.run_import_job` on commit."""
+    job = ImportJob(content=content, filename=filename[:255], dry_run=dry_run, created_by=by)
+    job.full_clean()
+    job.save()
+    return job
+
+
+def import_job_run(*, job_id: int, stale_after: datetime.timedelta | None = None) -> ImportJob | None:
+    """Run a queued import job and keep its report on the row; None if another run has it.
+
+    Claim before acting: only the caller that moves the row from "queued" (or from a "running"
+    left behind by a worker that died, after `stale_after`) runs it, so a task delivered twice
+    imports once. The file is emptied from the row once read; the report stays.
+    """
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.QUEUED)
+    if stale_after is not None:
+        claimable |= Q(status=ImportJob.Status.RUNNING, started_at__lt=now - stale_after)
+    if not ImportJob.objects.filter(claimable, pk=job_id).update(
+        status=ImportJob.Status.RUNNING, started_at=now, phase="read", rows_done=0
+    ):
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+
+    def progress(phase: str, done: int, total: int) -> None:
+        # Outside the import's transaction but for the write phase: the progress page sees it at once.
+        ImportJob.objects.filter(pk=job_id).update(phase=phase, rows_done=done, rows_total=total)
+
+    try:
+        report = members_import(content=bytes(job.content), dry_run=job.dry_run, by=job.created_by, progress=progress)
+    except Exception as error:
+        # Recorded on the row for staff, then raised again so the worker logs the traceback.
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), report=report.as_dict(), content=b"", phase="done"
+    )
+    job.refresh_from_db()
+    return job
 
 
 # --- Exporting ----------------------------------------------------------------------------

@@ -433,3 +433,70 @@ def test_an_import_writes_the_audit_trail_and_a_blank_siren_never_erases_one(are
     assert entries.count() == 2
     update = entries.get(object_id=existing.pk)
     assert update.actor == staff and update.changes["city"] == ["Paris", "Créteil"]
+
+
+# --- Large files from the admin: a worker imports them; the progress page survives a reload (issue 16, item 2).
+
+
+def test_a_large_file_from_the_admin_is_imported_by_a_worker_with_a_progress_page_that_keeps_its_report(
+    areas, settings, django_capture_on_commit_callbacks
+):
+    from members.models import ImportJob
+    from members.tasks import run_import_job
+
+    settings.MEMBERS_IMPORT_ASYNC_BYTES = 100
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    upload = io.BytesIO(csv_bytes(generated_rows(30)))
+    upload.name = "network.csv"
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post("/admin/members/organisation/import/", {"file": upload, "dry_run": ""})
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/members/organisation/import/{job.pk}/"
+    assert len(callbacks) == 1 and Organisation.objects.count() == 0
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in waiting and "network.csv" in waiting
+
+    run_import_job(job.pk)
+    run_import_job(job.pk)  # delivered twice: claimed once, imported once
+
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.rows_total, bytes(job.content)) == ("done", 30, 30, b"")
+    assert Organisation.objects.count() == 30
+    assert job.report["new"] == 30
+    for _reload in range(2):  # the report stays on the row
+        page = client.get(f"/admin/members/organisation/import/{job.pk}/").content.decode()
+        assert "30 nouvelles, 0 mises à jour" in page or "30 new" in page
+        assert 'http-equiv="refresh"' not in page
+    assert client.get("/admin/members/importjob/").status_code == 200
+
+
+def test_a_failed_file_run_by_a_worker_keeps_its_error_report(areas):
+    from members.imports import import_job_create, import_job_run
+
+    job = import_job_create(content=csv_bytes(["123456789;Bad;startup;;;;;;;;;;"]), filename="bad.csv",
+                            dry_run=False, by=None)  # fmt: skip
+
+    import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "done" and job.report["errors"][0]["line"] == 2
+    assert Organisation.objects.count() == 0
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert "123456789" in client.get(f"/admin/members/organisation/import/{job.pk}/").content.decode()
+
+
+def test_only_staff_who_may_import_see_an_import_job(areas):
+    from members.imports import import_job_create
+
+    job = import_job_create(content=b"nom;categorie\n", filename="x.csv", dry_run=True, by=None)
+    viewer = UserFactory(is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+
+    assert client.get(f"/admin/members/organisation/import/{job.pk}/").status_code == 403
+    assert Client().get(f"/admin/members/organisation/import/{job.pk}/").status_code == 302
