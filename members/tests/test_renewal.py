@@ -1,4 +1,4 @@
-""""Mark as renewed" applies to members only, and says why it does not elsewhere (issue 11, item 18)."""
+""" "Mark as renewed" applies to members only, and says why it does not elsewhere (issue 11, item 18)."""
 
 import datetime
 
