@@ -318,6 +318,8 @@ MEMBERS_EMAIL_RETRY_SECONDS = env_int("MEMBERS_EMAIL_RETRY_SECONDS", 30, minimum
 # Pages of the public directory are cached this long; any change to what it shows drops them at once.
 MEMBERS_DIRECTORY_CACHE_SECONDS = env_int("MEMBERS_DIRECTORY_CACHE_SECONDS", 300, minimum=0)
 MEMBERS_IMPORT_MAX_BYTES = env_int("MEMBERS_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Larger admin uploads are imported by a worker, with a progress page (about 1,000 rows per 200 KB).
+MEMBERS_IMPORT_ASYNC_BYTES = env_int("MEMBERS_IMPORT_ASYNC_BYTES", 200 * 1024, minimum=0)
 CELERY_BEAT_SCHEDULE["members-statuses-daily"] = {
     "task": "members.membership_statuses_daily",
     "schedule": crontab(hour=2, minute=15),

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import tempfile
+
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -18,11 +22,24 @@ from django.utils.translation import gettext_lazy as _
 
 from members import services
 from members.forms import ExportForm, ImportForm, OrganisationAdminForm
-from members.imports import members_export, members_import
-from members.models import FeeRate, MembershipYear, Organisation, Person, User, search_term_key
+from members.imports import (
+    ImportReport,
+    export_csv_stream,
+    export_xlsx_file,
+    import_job_create,
+    members_import,
+)
+from members.models import FeeRate, ImportJob, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
 from members.selectors import directory_changed
-from members.tasks import send_renewal_reminder
+from members.tasks import run_import_job, send_renewal_reminder
+
+IMPORT_PHASES = {
+    "read": _("reading the file"),
+    "check": _("checking the rows"),
+    "write": _("writing"),
+    "done": _("finished"),
+}
 
 
 @admin.register(User)
@@ -172,6 +189,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     def get_urls(self):
         extra = [
             path("import/", self.admin_site.admin_view(self.import_view), name="members_organisation_import"),
+            path(
+                "import/<int:job_id>/",
+                self.admin_site.admin_view(self.import_job_view),
+                name="members_organisation_import_job",
+            ),
             path("export/", self.admin_site.admin_view(self.export_view), name="members_organisation_export"),
         ]
         return extra + super().get_urls()
@@ -182,7 +204,15 @@ class OrganisationAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():
-            report = members_import(content=form.cleaned_data["file"].read(), dry_run=form.cleaned_data["dry_run"])
+            upload = form.cleaned_data["file"]
+            if upload.size > settings.MEMBERS_IMPORT_ASYNC_BYTES:
+                # A large file: a worker imports it; the progress page follows it and keeps its report.
+                job = import_job_create(
+                    content=upload.read(), filename=upload.name, dry_run=form.cleaned_data["dry_run"], by=request.user
+                )
+                run_import_job.delay_on_commit(job.pk)
+                return redirect("admin:members_organisation_import_job", job_id=job.pk)
+            report = members_import(content=upload.read(), dry_run=form.cleaned_data["dry_run"], by=request.user)
             if report.written:
                 self.message_user(
                     request,
@@ -200,6 +230,27 @@ class OrganisationAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/members/organisation/import.html", context)
 
+    def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """An import run by a worker: its progress while it runs (the page reloads itself), then its report."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id)
+        report = ImportReport.from_dict(job.report) if job.report else None
+        rate = None
+        if job.started_at and job.rows_done:
+            elapsed = ((job.finished_at or timezone.now()) - job.started_at).total_seconds()
+            rate = round(job.rows_done / elapsed) if elapsed > 0 else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import of %(file)s") % {"file": job.filename},
+            "job": job,
+            "report": report,
+            "rate": rate,
+            "phase": IMPORT_PHASES.get(job.phase, ""),
+        }
+        return TemplateResponse(request, "admin/members/organisation/import_job.html", context)
+
     def export_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -216,13 +267,20 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _export(queryset, file_format: str) -> HttpResponse:
-        content_type = {
-            "csv": "text/csv; charset=utf-8",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }[file_format]
-        response = HttpResponse(members_export(queryset=queryset, file_format=file_format), content_type=content_type)
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="medicen-members-{stamp}.{file_format}"'
+        """Streamed: the CSV goes out a chunk of rows at a time; the XLSX is built in a temporary file."""
+        filename = f"medicen-members-{timezone.localtime():%Y%m%d-%H%M}.{file_format}"
+        if file_format == "xlsx":
+            target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+            export_xlsx_file(target, queryset)
+            target.seek(0)
+            return FileResponse(
+                target,
+                as_attachment=True,
+                filename=filename,
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response = StreamingHttpResponse(export_csv_stream(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
     # The public directory caches its pages: every change made here drops them.
@@ -242,13 +300,24 @@ class OrganisationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark as renewed (fee received today)"), permissions=["change"])
     def mark_renewed(self, request, queryset):
         try:
-            count = services.membership_renew(organisations=queryset, today=timezone.localdate())
+            outcome = services.membership_renew(organisations=queryset, today=timezone.localdate())
         except ValidationError as error:
             self.message_user(request, "; ".join(error.messages), messages.ERROR)
             return
-        self.message_user(
-            request, ngettext("%d organisation renewed.", "%d organisations renewed.", count) % count, messages.SUCCESS
-        )
+        count = len(outcome.renewed)
+        if count:
+            self.message_user(
+                request,
+                ngettext("%d organisation renewed.", "%d organisations renewed.", count) % count,
+                messages.SUCCESS,
+            )
+        if outcome.refused:
+            shown = outcome.refused[:5]
+            more = len(outcome.refused) - len(shown)
+            text = " ".join(shown)
+            if more:
+                text += " " + ngettext("And %d other.", "And %d others.", more) % more
+            self.message_user(request, text, messages.WARNING)
 
     @admin.action(description=_("Send the renewal reminder now"), permissions=["change"])
     def send_renewal_reminder_now(self, request, queryset):
@@ -422,3 +491,27 @@ class FeeRateAdmin(admin.ModelAdmin):
     list_display = ["category", "headcount_min", "headcount_max", "amount"]
     list_editable = ["amount"]
     list_filter = ["category"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports run by a worker: each links to its progress page and report. Created only by the import page."""
+
+    list_display = ["filename", "status", "dry_run", "rows_total", "created_by", "created_at", "report_link"]
+    list_filter = ["status", "dry_run"]
+    list_select_related = ["created_by"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "report")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("progress and report"))
+    def report_link(self, job: ImportJob) -> str:
+        url = reverse("admin:members_organisation_import_job", args=[job.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open"))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from members.departements import departement_label
 from members.models import Organisation
 from members.selectors import probable_duplicates
 
@@ -24,17 +25,7 @@ def _strategic_areas():
     return apps.get_model("das", "StrategicArea").objects.order_by("position", "code")
 
 
-DEPARTEMENT_CHOICES = [
-    ("", _("All départements")),
-    ("75", "75 — Paris"),
-    ("77", "77 — Seine-et-Marne"),
-    ("78", "78 — Yvelines"),
-    ("91", "91 — Essonne"),
-    ("92", "92 — Hauts-de-Seine"),
-    ("93", "93 — Seine-Saint-Denis"),
-    ("94", "94 — Val-de-Marne"),
-    ("95", "95 — Val-d'Oise"),
-]
+ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 PAGE_SIZES = (12, 24, 48, 96)
 
 
@@ -49,12 +40,19 @@ class DirectoryFilterForm(forms.Form):
         label=_("Per page"), required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=24
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, departements: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # One query for both validating and rendering the choices.
         self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in _strategic_areas()]
-        self.fields["departement"].widget = forms.Select(choices=DEPARTEMENT_CHOICES)
-        self.fields["departement"].choices = DEPARTEMENT_CHOICES  # read by the template
+        # The départements where listed members are (members.selectors.directory_departements), and
+        # the one asked for even if nobody is there any more, so the select shows what is filtered.
+        codes = list(ILE_DE_FRANCE if departements is None else departements)
+        asked = str(self.data.get("departement", "")).strip().upper()[:3]
+        if asked and asked not in codes and (asked.isdigit() or asked in {"2A", "2B"}):
+            codes.append(asked)
+        choices = [("", _("All départements")), *((code, departement_label(code)) for code in sorted(codes))]
+        self.fields["departement"].widget = forms.Select(choices=choices)
+        self.fields["departement"].choices = choices  # read by the template
 
     def clean_departement(self) -> str:
         value = self.cleaned_data["departement"].strip().upper()

@@ -413,3 +413,51 @@ class MembershipYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} — {self.year}"
+
+
+class ImportJob(models.Model):
+    """An import run by a worker (large files from the admin): its file until read, its progress and its report.
+
+    The row is the truth: the task claims it (queued → running) before acting, the progress page
+    reads it (so a reload loses nothing), and the report stays on it once done.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    filename = models.CharField(_("file"), max_length=255)
+    dry_run = models.BooleanField(_("check only"), default=True)
+    # The uploaded file, kept until the import has read it (then emptied).
+    content = models.BinaryField(_("content"), editable=False, default=b"")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(_("phase"), max_length=10, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in all"), default=0)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

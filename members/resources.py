@@ -1,7 +1,9 @@
-"""Import and export of organisations (django-import-export), in the formats a French office suite writes.
+"""The columns of the organisations' import and export, and how each cell is read and written.
 
-Columns are documented in docs/members.md. Cells are neutralised on export against
-spreadsheet formula injection and un-neutralised on import, so export → import is an identity.
+The import and export themselves are in members/imports.py (whole-file, bulk); this resource
+names the columns and holds each column's widget (django-import-export's). Columns are
+documented in docs/members.md. Cells are neutralised on export against spreadsheet formula
+injection and un-neutralised on import, so export → import is an identity.
 """
 
 from __future__ import annotations
@@ -9,14 +11,12 @@ from __future__ import annotations
 import datetime
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
-from django.utils.text import slugify
+from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from common.spreadsheet import neutralise, unneutralise
-from members.models import Organisation, organisation_name_key
-from members.selectors import probable_duplicates
+from members.models import Organisation
 
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
 FALSE_WORDS = {"non", "n", "no", "false", "faux", "0", ""}
@@ -57,17 +57,27 @@ class ChoiceWidget(TextWidget):
 
     def __init__(self, choices, **kwargs):
         self.choices = choices
+        self._codes: dict[str, str] | None = None
         super().__init__(**kwargs)
+
+    def codes(self) -> dict[str, str]:
+        """Code, French label and English label (casefolded) -> code; built once, not per cell."""
+        if self._codes is None:
+            codes = {}
+            for language in ("en", "fr"):
+                with translation.override(language):
+                    for code, label in self.choices.choices:
+                        codes.setdefault(str(label).casefold(), code)
+            codes.update({code.casefold(): code for code in self.choices.values})
+            self._codes = codes
+        return self._codes
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if not text:
             return text
-        wanted = text.casefold()
-        for code, label in self.choices.choices:
-            if wanted in {code.casefold(), str(label).casefold()}:
-                return code
-        return text  # the model's validation names the column and the valid choices
+        # Otherwise the text itself: the model's validation names the column and the valid choices.
+        return self.codes().get(text.casefold(), text)
 
 
 class FrenchDateWidget(widgets.Widget):
@@ -81,6 +91,11 @@ class FrenchDateWidget(widgets.Widget):
         if isinstance(value, datetime.date):
             return value
         text = _text(value)
+        if len(text) == 10 and text[2] == text[5] == "/" and text.replace("/", "").isdigit():
+            try:  # the common case, without strptime's cost
+                return datetime.date(int(text[6:]), int(text[3:5]), int(text[:2]))
+            except ValueError:
+                pass  # 31/02/2024: strptime below gives the same verdict and the message
         for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
             try:
                 return datetime.datetime.strptime(text, pattern).date()
@@ -187,10 +202,6 @@ class OrganisationResource(resources.ModelResource):
         skip_html_diff = True
         use_transactions = True
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.duplicate_warnings: list[tuple[int, str, list[Organisation]]] = []
-
     @classmethod
     def column_names(cls) -> list[str]:
         return [field.column_name for field in cls().get_export_fields()]
@@ -201,69 +212,3 @@ class OrganisationResource(resources.ModelResource):
     # --- export: neutralise formulas in every cell -------------------------------------
     def export_field(self, field, instance, **kwargs):
         return neutralise(super().export_field(field, instance, **kwargs))
-
-    # --- import: match by SIREN, else by normalised name ---------------------------------
-    def get_instance(self, instance_loader, row):
-        siren = SirenWidget().clean(row.get("siren"))
-        if siren:
-            found = Organisation.objects.filter(siren=siren).first()
-            if found is not None:
-                return found
-        key = organisation_name_key(_text(row.get("nom")))
-        if not key:
-            return None
-        same_name = list(Organisation.objects.filter(name_key=key)[:3])
-        # A namesake with another SIREN is another organisation (reported as a probable duplicate).
-        same_name = [organisation for organisation in same_name if not (siren and organisation.siren)]
-        if len(same_name) > 1:
-            raise ValidationError(
-                {
-                    "name": _("Several organisations have this name (%(names)s): add their SIREN to tell them apart.")
-                    % {"names": ", ".join(str(o) for o in same_name)}
-                }
-            )
-        return same_name[0] if same_name else None
-
-    def import_instance(self, instance, row, **kwargs):
-        errors: dict = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        if "das" in row:
-            widget: DasWidget = self.fields["das_interests"].widget
-            codes = widget.codes(row["das"])
-            known = set(widget.model.objects.filter(code__in=codes).values_list("code", flat=True))
-            unknown = [code for code in codes if code not in known]
-            if unknown:
-                errors["das_interests"] = [
-                    _("Unknown DAS code(s): %(codes)s. Known codes: %(known)s.")
-                    % {
-                        "codes": ", ".join(unknown),
-                        "known": ", ".join(widget.model.objects.order_by("code").values_list("code", flat=True)),
-                    }
-                ]
-        if not instance.status:
-            instance.status = Organisation.Status.PROSPECT
-        if not instance.slug and instance.name:
-            instance.slug = self._unique_slug(instance.name)
-        if errors:
-            raise ValidationError(errors)
-
-    @staticmethod
-    def _unique_slug(name: str) -> str:
-        base = slugify(name)[:240] or "organisation"
-        slug, suffix = base, 1
-        while Organisation.objects.filter(slug=slug).exists():
-            suffix += 1
-            slug = f"{base}-{suffix}"
-        return slug
-
-    def after_import_row(self, row, row_result, **kwargs):
-        if row_result.import_type != row_result.IMPORT_TYPE_NEW:
-            return
-        duplicates = probable_duplicates(
-            name=_text(row.get("nom")), siren=SirenWidget().clean(row.get("siren")), exclude_pk=row_result.object_id
-        )
-        if duplicates:
-            self.duplicate_warnings.append((kwargs.get("row_number", 0), _text(row.get("nom")), duplicates))

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Left
 from django.utils.translation import gettext as _
 
 from common.cache import cached, changed, generation
+from members.departements import departement_of
 from members.models import FeeRate, Organisation, organisation_name_key, search_term_key
 
 logger = logging.getLogger(__name__)
@@ -113,6 +115,26 @@ def membership_mix() -> dict[str, int]:
         return mix
 
     return cached(f"{DIRECTORY}:{generation(DIRECTORY)}:mix", count, seconds=MIX_CACHE_SECONDS)
+
+
+def directory_departements() -> list[str]:
+    """The départements (postcode prefixes) where listed members are, for the directory's filter.
+
+    Cached like the mix until the directory changes: one scan of the listed members' postcode
+    index per change, not per visit.
+    """
+
+    def compute() -> list[str]:
+        prefixes = (
+            Organisation.objects.listed()
+            .exclude(postcode="")
+            .annotate(prefix=Left("postcode", 3))
+            .values_list("prefix", flat=True)
+            .distinct()
+        )
+        return sorted({departement_of(prefix) for prefix in prefixes})
+
+    return cached(f"{DIRECTORY}:{generation(DIRECTORY)}:departements", compute, seconds=MIX_CACHE_SECONDS)
 
 
 def directory_page_key(*, filters: dict, page_size: int, page: int, language: str) -> str:

@@ -404,14 +404,46 @@ def renewal_reminders_request(*, organisations: Iterable[Organisation], today: d
     return ids, already
 
 
-def membership_renew(*, organisations: Iterable[Organisation], today: datetime.date) -> int:
-    """Staff mark organisations as renewed (fee received today) for the year being renewed."""
-    count = 0
+def renewal_refusal(*, organisation: Organisation) -> str | None:
+    """Why "renewed" does not apply to `organisation` (a prospect, a resigned member), or None if it does.
+
+    A renewal is a member's (or a lapsed member's) next fee received. Marking a prospect as renewed
+    used to leave it a prospect "member since" next year; it must join first, on its own page.
+    """
+    if organisation.status == Organisation.Status.PROSPECT:
+        return _(
+            "%(name)s is a prospect, not a member: nothing to renew. Record its first membership year "
+            "and payment on its page."
+        ) % {"name": organisation.name}
+    if organisation.status == Organisation.Status.RESIGNED:
+        return _(
+            "%(name)s has resigned: nothing to renew. If it rejoins, record a new membership year on its page."
+        ) % {"name": organisation.name}
+    return None
+
+
+@dataclass
+class RenewalOutcome:
+    renewed: list[Organisation] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one reason per organisation not renewed
+
+
+def membership_renew(*, organisations: Iterable[Organisation], today: datetime.date) -> RenewalOutcome:
+    """Staff mark organisations as renewed (fee received today) for the year being renewed.
+
+    Only members and lapsed members are renewed; each other organisation is left as it is, with the reason.
+    """
+    outcome = RenewalOutcome()
     for organisation in organisations:
+        reason = renewal_refusal(organisation=organisation)
+        if reason is not None:
+            outcome.refused.append(reason)
+            continue
         year = renewal_year_for(organisation=organisation, today=today)
         membership = membership_record_payment(organisation=organisation, year=year, paid_on=today)
-        count += membership.status == Status.ACTIVE
-    return count
+        if membership.status == Status.ACTIVE:
+            outcome.renewed.append(organisation)
+    return outcome
 
 
 # --- Contacts' accounts -----------------------------------------------------------------

@@ -33,7 +33,12 @@ from members.permissions import (
     organisation_of,
 )
 from members.privacy import personal_data_export
-from members.selectors import directory_organisations, directory_page_key, membership_mix
+from members.selectors import (
+    directory_departements,
+    directory_organisations,
+    directory_page_key,
+    membership_mix,
+)
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -42,7 +47,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     The list part (count, cards, pagination) is cached per filters, page and language until the
     directory changes (members.selectors.directory_changed) or MEMBERS_DIRECTORY_CACHE_SECONDS pass.
     """
-    form = DirectoryFilterForm(request.GET or None)
+    form = DirectoryFilterForm(request.GET or None, departements=directory_departements())
     filters, page_size, page_number = form.filters(), form.page_size(), form.page_number()
     mix = membership_mix()
 
@@ -51,7 +56,15 @@ def directory(request: HttpRequest) -> HttpResponse:
         if not any(filters.values()):
             # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
             paginator.count = mix["listed"]
-        context = {"page": paginator.get_page(page_number), "query": form.query_string()}
+        page = paginator.get_page(page_number)
+        context = {
+            "page": page,
+            "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+            "ellipsis": paginator.ELLIPSIS,
+            "filtered": any(filters.values()),
+            "listed": mix["listed"],
+            "query": form.query_string(),
+        }
         return render_to_string("members/_directory_results.html", context, request)
 
     key = directory_page_key(filters=filters, page_size=page_size, page=page_number, language=get_language())

@@ -191,3 +191,45 @@ def test_member_contacts_and_anonymous_visitors_cannot_open_the_admin(three_user
 
     assert client.get("/admin/members/organisation/").status_code == 302
     assert Client().get("/admin/members/organisation/import/").status_code == 302
+
+
+# --- Figures that agree, départements that occur, numbered pages (issue 11, item 17) -------------
+
+
+def test_the_directory_says_why_its_count_is_below_the_number_of_active_members(areas):
+    make(3, areas)
+    OrganisationFactory(name="Shy Biotech", directory_opt_in=False)
+
+    page = Client().get("/members/").content.decode()
+    filtered = Client().get("/members/", {"category": "startup", "q": "organisation"}).content.decode()
+
+    assert "4 adhérents actifs au total" in page
+    assert "3 d\u2019entre eux figurent dans cet annuaire" in page
+    assert "3 organisations trouvées." in page
+    assert "3 organisations trouvées parmi les 3 inscrites à l\u2019annuaire." in filtered
+
+
+def test_the_departement_filter_offers_the_departements_where_listed_members_are(areas):
+    OrganisationFactory(name="Lyon Bio", postcode="69007")
+    OrganisationFactory(name="Marseille Med", postcode="13005")
+    OrganisationFactory(name="Réunion Santé", postcode="97400")
+    OrganisationFactory(name="Hidden Toulouse", postcode="31000", directory_opt_in=False)
+
+    page = Client().get("/members/").content.decode()
+    lyon = Client().get("/members/", {"departement": "69"}).content.decode()
+
+    assert '<option value="69" >69 — Rhône</option>' in page.replace("selected", "")
+    assert "13 — Bouches-du-Rhône" in page and "974 — La Réunion" in page
+    assert "Haute-Garonne" not in page and "Val-d'Oise" not in page
+    assert "Lyon Bio" in lyon and "Marseille Med" not in lyon
+    assert '<option value="69" selected>' in lyon
+
+
+def test_the_directory_numbers_its_pages(areas):
+    make(30, areas)
+
+    page = Client().get("/members/", {"per_page": 12, "page": 2}).content.decode()
+
+    assert 'aria-current="page">\n            <span class="page-link">2</span>' in page
+    assert 'href="?per_page=12&amp;page=1"' in page and 'href="?per_page=12&amp;page=3"' in page
+    assert "Précédent" in page and "Suivant" in page

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.imports import members_export
+from common.progress import row_progress
+from members.imports import export_csv_stream, export_xlsx_file
 from members.models import Organisation
 
 
@@ -12,16 +13,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--status", choices=Organisation.Status.values, help="only organisations with this status")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (it goes to stderr)")
 
-    def handle(self, *args, file: Path, status: str | None, **options) -> None:
+    def handle(self, *args, file: Path, status: str | None, no_progress: bool, **options) -> None:
         file_format = file.suffix.lower().lstrip(".")
         if file_format not in {"csv", "xlsx"}:
             raise CommandError("The file name must end in .csv or .xlsx.")
         queryset = Organisation.objects.all()
         if status:
             queryset = queryset.filter(status=status)
+        total = queryset.count()
         try:
-            file.write_bytes(members_export(queryset=queryset, file_format=file_format))
+            with row_progress(enabled=not no_progress) as progress, file.open("wb") as target:
+                task = progress.add_task("Exporting", total=total)
+
+                def show(done: int) -> None:
+                    progress.update(task, completed=done)
+
+                # Written as it is read: memory stays flat however many organisations there are.
+                if file_format == "xlsx":
+                    export_xlsx_file(target, queryset, progress=show)
+                else:
+                    for piece in export_csv_stream(queryset, progress=show):
+                        target.write(piece)
         except OSError as error:
             raise CommandError(f"Cannot write {file}: {error.strerror}") from error
-        self.stdout.write(self.style.SUCCESS(f"Exported {queryset.count()} organisations to {file}."))
+        self.stdout.write(self.style.SUCCESS(f"Exported {total} organisations to {file}."))

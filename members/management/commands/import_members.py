@@ -2,7 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.progress import row_progress
 from members.imports import members_import
+
+PHASES = {"read": "Reading", "check": "Checking", "write": "Writing"}
 
 
 class Command(BaseCommand):
@@ -14,13 +17,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="check the file and report, write nothing")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (it goes to stderr)")
 
-    def handle(self, *args, file: Path, dry_run: bool, **options) -> None:
+    def handle(self, *args, file: Path, dry_run: bool, no_progress: bool, **options) -> None:
         try:
             content = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from error
-        report = members_import(content=content, dry_run=dry_run)
+        with row_progress(enabled=not no_progress) as progress:
+            tasks: dict[str, int] = {}
+
+            def show(phase: str, done: int, total: int) -> None:
+                for name, label in PHASES.items():
+                    if name not in tasks:
+                        tasks[name] = progress.add_task(label, total=total, start=name == phase)
+                if phase in tasks:
+                    progress.start_task(tasks[phase])
+                    progress.update(tasks[phase], completed=done, total=total)
+                if phase == "done":
+                    for task in tasks.values():
+                        progress.update(task, completed=progress.tasks[task].total)
+
+            report = members_import(content=content, dry_run=dry_run, progress=show)
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"{file}: {warning}"))
         for error in report.errors:
