@@ -201,6 +201,10 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
+# Message levels as Bootstrap's alert classes (base.html renders `alert-{{ level_tag }}`):
+# Django's own tag for ERROR is "error", which Bootstrap does not style.
+MESSAGE_TAGS = {40: "danger"}  # messages.ERROR
+
 # --- Static and media files ----------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
