@@ -24,6 +24,15 @@
       if (wide.length >= 4) break;
     }
   }
+  if (doc.scrollWidth > vw + 1 && !wide.length) {
+    // Nothing visible sticks out: an absolutely positioned element escaping its scroller does.
+    for (const el of document.body.querySelectorAll("*")) {
+      if (el.getBoundingClientRect().right > vw + 1 && getComputedStyle(el).position === "absolute") {
+        wide.push(describe(el) + " [absolute]");
+        if (wide.length >= 2) break;
+      }
+    }
+  }
   const alerts = [...document.querySelectorAll(".alert")].map((el) => ({
     classes: [...el.classList], role: el.getAttribute("role") || "",
     background: getComputedStyle(el).backgroundColor, text: (el.innerText || "").trim().slice(0, 80),

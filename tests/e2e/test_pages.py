@@ -109,7 +109,7 @@ def english_phrases(po: Path) -> list[str]:
         for fragment in re.split(r"%\(\w+\)[sd]|%[sd]|\{[^}]*\}|<[^>]+>|\n|\s[—\u2013-]\s|[:;()“”«»\"]", msgid):
             fragment = fragment.strip(" .,!?'\u2019…")
             words = fragment.split()
-            long_enough = (len(words) >= 2 and len(fragment) >= 8) or (
+            long_enough = (len(words) >= 2 and len(fragment) >= 6) or (
                 len(words) == 1 and len(fragment) >= 5 and fragment[0].isupper() and fragment.isalpha()
             )
             if long_enough and fragment not in french:
