@@ -46,10 +46,10 @@ INSTALLED_APPS = [
     "bootstrap",  # Bootstrap 5 CSS/JS as static files (django-bootstrap-static), no CDN
     "crispy_forms",
     "crispy_bootstrap5",
-    "axes",
+    "medicen_portal.apps.LoginThrottlingConfig",  # axes, named in the reader's language
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "auditlog",
+    "medicen_portal.apps.TwoFactorConfig",  # django_otp.plugins.otp_totp, likewise
+    "medicen_portal.apps.AuditLogConfig",  # auditlog, likewise (and medicen_portal/admin_fr.py)
     "members",
     "das",
     "calls",
@@ -201,6 +201,10 @@ FORMAT_MODULE_PATH = ["medicen_portal.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+
+# Message levels as Bootstrap's alert classes (base.html renders `alert-{{ level_tag }}`):
+# Django's own tag for ERROR is "error", which Bootstrap does not style.
+MESSAGE_TAGS = {40: "danger"}  # messages.ERROR
 
 # --- Static and media files ----------------------------------------------------------
 STATIC_URL = "/static/"

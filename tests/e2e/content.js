@@ -1,0 +1,24 @@
+// What test_pages.py reads of each page once: its text (for English on a French page), links, POST forms.
+(() => {
+  const texts = [document.body.innerText];
+  const pageLanguage = document.documentElement.lang;
+  for (const el of document.querySelectorAll("[aria-label], [title], [placeholder], img[alt]")) {
+    const marked = el.closest("[lang]");
+    if (marked && marked.lang !== pageLanguage) continue;  // "English" on the EN button is right
+
+    for (const attribute of ["aria-label", "title", "placeholder", "alt"]) {
+      if (el.hasAttribute(attribute)) texts.push(el.getAttribute(attribute));
+    }
+  }
+  for (const option of document.querySelectorAll("option")) texts.push(option.textContent);
+  const links = [...document.querySelectorAll("a[href]")].map((a) => a.href);
+  const forms = [...document.querySelectorAll("form")].filter((f) => (f.getAttribute("method") || "").toLowerCase() === "post").map((f) => ({
+    // getAttribute: a field named "action" or "method" would shadow the form's own property
+    action: new URL(f.getAttribute("action") || location.href, location.href).href, confirm: f.hasAttribute("data-confirm"),
+    to: [...f.querySelectorAll("input[name=to]")].map((i) => i.value),
+    buttons: [...f.querySelectorAll("button, input[type=submit]")].filter((b) => (b.type || "submit") === "submit").map((b) => ({
+      name: b.name || "", value: b.value || "", confirm: b.hasAttribute("data-confirm"),
+      text: (b.innerText || b.value || "").trim().slice(0, 40)})),
+  }));
+  return {text: texts.join("\n"), links, forms};
+})
