@@ -14,17 +14,46 @@ from das.meetings import services
 from das.meetings.schedule import PARIS
 from das.models import Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic
 
-# Topics named in the announcement of 10 October 2019, then a few plausible others.
+# Topics named in the announcement of 10 October 2019, then a few plausible others: what
+# French users see, so in French.
 ANNOUNCED_TOPICS = [
-    ("New ways of reinventing the operating room", ["techno-therapies", "imaging", "digital-health"]),
-    ("The challenges of implementing point-of-care", ["biological-diagnostics", "digital-health"]),
+    (
+        "Nouvelles façons de réinventer le bloc opératoire",
+        "Robotique, imagerie peropératoire et données au service du chirurgien et du patient.",
+        ["techno-therapies", "imaging", "digital-health"],
+    ),
+    (
+        "Les défis de la mise en œuvre de la biologie délocalisée (point-of-care)",
+        "Tests au lit du patient : qualité, connectivité et place dans le parcours de soins.",
+        ["biological-diagnostics", "digital-health"],
+    ),
 ]
 OTHER_TOPICS = [
-    ("AI-assisted reading of medical images in routine care", ["imaging", "digital-health"]),
-    ("Cell and gene therapy manufacturing close to the patient", ["biotherapies-molecules"]),
-    ("Remote monitoring of implanted devices", ["techno-therapies", "digital-health"]),
-    ("Liquid biopsy for early cancer detection", ["biological-diagnostics"]),
-    ("Secure sharing of hospital data for research", ["digital-health"]),
+    (
+        "Lecture des images médicales assistée par l'IA en pratique courante",
+        "Validation clinique, intégration au PACS et responsabilité du radiologue.",
+        ["imaging", "digital-health"],
+    ),
+    (
+        "Production de thérapies cellulaires et géniques au plus près du patient",
+        "Unités de production hospitalières, coûts et réglementation des MTI.",
+        ["biotherapies-molecules"],
+    ),
+    (
+        "Télésurveillance des dispositifs médicaux implantés",
+        "Suivi à distance des implants cardiaques et orthopédiques, remboursement et cybersécurité.",
+        ["techno-therapies", "digital-health"],
+    ),
+    (
+        "Biopsie liquide pour le dépistage précoce des cancers",
+        "ADN tumoral circulant : sensibilité, coût et organisation des laboratoires.",
+        ["biological-diagnostics"],
+    ),
+    (
+        "Partage sécurisé des données hospitalières pour la recherche",
+        "Entrepôts de données de santé, consentement et accès des partenaires industriels.",
+        ["digital-health"],
+    ),
 ]
 
 
@@ -38,8 +67,9 @@ def _give_kols_demo_addresses() -> None:
 
 
 def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
-    """Topics with votes, a past KOL committee with minutes and selected topics, and a
-    coming one whose invitations go out (to var/mail/ under `make run`)."""
+    """Topics with votes, a past KOL committee with minutes and selected topics, a coming
+    one whose invitations go out (to var/mail/ under `make run`), and a board meeting still
+    in preparation."""
     if Meeting.objects.exists():
         return
     _give_kols_demo_addresses()
@@ -48,10 +78,10 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         apps.get_model("members", "Person").objects.filter(pk__in=Mandate.objects.current().values("person_id"))
     )
     topics = []
-    for title, codes in ANNOUNCED_TOPICS + OTHER_TOPICS:
+    for title, description, codes in ANNOUNCED_TOPICS + OTHER_TOPICS:
         author = rng.choice(kols) if kols else None
         topic = services.topic_propose(
-            by_person=author, title=title, description="", areas=[areas[c] for c in codes if c in areas]
+            by_person=author, title=title, description=description, areas=[areas[c] for c in codes if c in areas]
         )
         for voter in rng.sample(kols, k=min(len(kols), rng.randint(2, 8))):
             services.topic_vote(topic=topic, person=voter)
@@ -95,6 +125,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
     # The next one, three weeks from today at 14:00 Paris time.
     day = timezone.localdate() + datetime.timedelta(days=21)
     coming_start = datetime.datetime(day.year, day.month, day.day, 14, 0, tzinfo=PARIS)
+    # Prepared first (agenda and topics), then its invitations sent, as staff do it.
     coming = services.meeting_create(
         by=None,
         title="Comité des KOL — point d'étape des thématiques",
@@ -104,7 +135,26 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         place="Medicen Paris Region, 75013 Paris",
         video_url="https://visio.medicen.example/kol-committee",
         agenda="Avancement des projets issus des thématiques retenues ; nouvelles propositions.",
+        draft=True,
     )
     for topic in topics[4:6]:
         services.agenda_add_topic(meeting=coming, topic=topic, by=None)
+    services.meeting_send_invitations(meeting=coming, by=None)
+
+    # A board meeting staff are still preparing: nobody has been e-mailed.
+    if "imaging" in areas:
+        board_day = day + datetime.timedelta(days=14)
+        board_start = datetime.datetime(board_day.year, board_day.month, board_day.day, 10, 0, tzinfo=PARIS)
+        board = services.meeting_create(
+            by=None,
+            title="Bureau du DAS Imagerie — feuille de route",
+            committee=Meeting.Committee.DAS_BOARD,
+            area=areas["imaging"],
+            starts_at=board_start,
+            ends_at=board_start + datetime.timedelta(hours=1, minutes=30),
+            video_url="https://visio.medicen.example/bureau-imagerie",
+            agenda="Projets à labelliser ; appels à projets du semestre.",
+            draft=True,
+        )
+        services.agenda_add_topic(meeting=board, topic=topics[6], by=None)
     Topic.objects.filter(pk__in=[t.pk for t in topics[2:4]]).update(status=Topic.Status.SET_ASIDE)

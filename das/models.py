@@ -202,6 +202,8 @@ class Meeting(models.Model):
         DAS_BOARD = "das_board", _("Board of one strategic area")
 
     class Status(models.TextChoices):
+        # Being prepared: only staff see it and nobody has been e-mailed yet.
+        DRAFT = "draft", _("In preparation")
         SCHEDULED = "scheduled", _("Scheduled")
         CANCELLED = "cancelled", _("Cancelled")
         HELD = "held", _("Held")
@@ -272,6 +274,10 @@ class Meeting(models.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.status == self.Status.SCHEDULED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
 
     def has_started(self, now: datetime.datetime) -> bool:
         return self.starts_at <= now
@@ -350,8 +356,18 @@ class AgendaItem(models.Model):
         return f"{self.meeting} — {self.topic}"
 
 
+class InvitationQuerySet(models.QuerySet):
+    def active(self) -> InvitationQuerySet:
+        """Invitations not withdrawn by staff."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class Invitation(models.Model):
-    """One person invited to one meeting, with their answer and, afterwards, their attendance."""
+    """One person invited to one meeting, with their answer and, afterwards, their attendance.
+
+    A withdrawn invitation is kept (its deliveries reference it) but revoked: its answer link
+    is refused and the person no longer sees the meeting.
+    """
 
     class Response(models.TextChoices):
         NONE = "", _("No answer yet")
@@ -371,7 +387,10 @@ class Invitation(models.Model):
     response = models.CharField(_("answer"), max_length=20, choices=Response.choices, blank=True, default="")
     responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     attended = models.BooleanField(_("attended"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invitation")
@@ -384,6 +403,10 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} — {self.person}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class DeliveryQuerySet(models.QuerySet):

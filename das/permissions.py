@@ -39,14 +39,19 @@ def can_use_meetings(user) -> bool:
 
 
 def can_view_meeting(user, meeting) -> bool:
-    """Staff; anyone invited; a KOL for the committee or for the board of a DAS they sit on."""
+    """Staff; anyone invited; a KOL for the committee or for the board of a DAS they sit on.
+
+    A meeting still in preparation is for staff only, and a person whose invitation was
+    withdrawn no longer sees the meeting, even through a seat.
+    """
     if can_manage_meetings(user):
         return True
     person = _person(user)
-    if person is None:
+    if person is None or meeting.status == "draft":
         return False
-    if meeting.invitations.filter(person=person).exists():
-        return True
+    invitation = meeting.invitations.filter(person=person).first()
+    if invitation is not None:
+        return invitation.withdrawn_at is None
     seats = Mandate.objects.current().filter(person=person)
     if meeting.committee == "kol_committee":
         return seats.exists()

@@ -14,6 +14,8 @@ urlpatterns = [
     path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/cancel/", meetings.meeting_cancel, name="meeting_cancel"),
     path("meetings/<int:pk>/invite/", meetings.meeting_invite, name="meeting_invite"),
+    path("meetings/<int:pk>/send/", meetings.meeting_send, name="meeting_send"),
+    path("meetings/<int:pk>/calendar.ics", meetings.meeting_ics_download, name="meeting_ics"),
     path(
         "meetings/<int:pk>/invitations/<int:invitation_pk>/withdraw/",
         meetings.meeting_uninvite,
@@ -26,6 +28,7 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/outcome/", meetings.meeting_outcome, name="meeting_outcome"),
     path("meetings/rsvp/<str:token>/", meetings.meeting_rsvp, name="meeting_rsvp"),
+    path("meetings/rsvp/<str:token>/calendar.ics", meetings.meeting_rsvp_ics, name="meeting_rsvp_ics"),
     path("meetings/calendar/<str:token>.ics", meetings.meeting_feed, name="meeting_feed"),
     path("meetings/calendar/reset/", meetings.meeting_feed_reset, name="meeting_feed_reset"),
     path("meetings/topics/", meetings.topic_list, name="topic_list"),

@@ -31,6 +31,13 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"{meeting.uid}@{organizer_address().partition('@')[2] or 'medicen.example'}"
 
 
+def _agenda_items(meeting: Meeting):
+    items = meeting.agenda_items.all()
+    if "agenda_items" in getattr(meeting, "_prefetched_objects_cache", {}):
+        return items  # the feed prefetched them with their topics
+    return items.select_related("topic")
+
+
 def _event(
     meeting: Meeting, *, attendees: Iterable[Invitation], stamp: datetime.datetime, cancel: bool
 ) -> icalendar.Event:
@@ -46,7 +53,9 @@ def _event(
     if location:
         event.add("location", location)
     link = settings.SITE_URL + reverse("das:meeting_detail", args=[meeting.pk])
-    description = "\n\n".join(part for part in (meeting.agenda, meeting.video_url, link) if part)
+    # The agenda's topics are part of what invitees hold: adding one raises SEQUENCE too.
+    topics = "\n".join(f"- {item.topic.title}" for item in _agenda_items(meeting))
+    description = "\n\n".join(part for part in (meeting.agenda, topics, meeting.video_url, link) if part)
     event.add("description", description)
     event.add("url", link)
     event.add("status", "CANCELLED" if cancel or meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
@@ -85,6 +94,16 @@ def invitation_ics(invitation: Invitation, *, stamp: datetime.datetime, cancel: 
     calendar = _calendar("CANCEL" if cancel else "REQUEST")
     calendar.add_component(_event(invitation.meeting, attendees=[invitation], stamp=stamp, cancel=cancel))
     _add_timezone(calendar, [invitation.meeting.starts_at])
+    return calendar.to_ical()
+
+
+def meeting_ics(meeting: Meeting, *, invitation: Invitation | None, stamp: datetime.datetime) -> bytes:
+    """The "add to my calendar" file of one meeting (METHOD:PUBLISH), with the same UID and
+    SEQUENCE as the e-mailed invitation, so calendars merge the two and later updates apply."""
+    calendar = _calendar("PUBLISH")
+    attendees = [invitation] if invitation is not None else []
+    calendar.add_component(_event(meeting, attendees=attendees, stamp=stamp, cancel=False))
+    _add_timezone(calendar, [meeting.starts_at])
     return calendar.to_ical()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.apps import apps
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from das.meetings.schedule import describe_offset, parse_offsets
+from das.meetings.services import invitation_address
 from das.models import Invitation, Meeting, StrategicArea, Topic, validate_reminder_offsets
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -58,14 +60,50 @@ class MeetingForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address of a person in the directory"))
+    """Find one person of the directory by directory address, login address or name."""
+
+    MAX_LISTED = 5
+
+    # Named "email" for the forms and scripts that post an address; it takes a name too.
+    email = forms.CharField(label=_("E-mail address or name of a person in the directory"), max_length=254)
 
     def clean_email(self):
         Person = apps.get_model("members", "Person")
-        person = Person.objects.filter(email__iexact=self.cleaned_data["email"].strip()).order_by("pk").first()
-        if person is None:
-            raise forms.ValidationError(_("Nobody in the directory has this address."))
+        query = " ".join(self.cleaned_data["email"].split())
+        people = Person.objects.filter(anonymised_at__isnull=True).select_related("user", "organisation")
+        if "@" in query:
+            person = people.filter(Q(email__iexact=query) | Q(user__email__iexact=query)).order_by("pk").first()
+            if person is None:
+                raise forms.ValidationError(_("Nobody in the directory has this address."))
+        else:
+            condition = Q()
+            for word in query.split():
+                condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+            matches = list(people.filter(condition).order_by("last_name", "first_name", "pk")[: self.MAX_LISTED + 1])
+            if not matches:
+                raise forms.ValidationError(
+                    _("Nobody in the directory is called “%(name)s”."), params={"name": query}, code="unknown"
+                )
+            if len(matches) > 1:
+                names = ", ".join(_describe(p) for p in matches[: self.MAX_LISTED])
+                if len(matches) > self.MAX_LISTED:
+                    names += ", …"
+                raise forms.ValidationError(
+                    _("Several people match “%(name)s” (%(names)s): type their e-mail address."),
+                    params={"name": query, "names": names},
+                    code="ambiguous",
+                )
+            person = matches[0]
+        if not invitation_address(person):
+            raise forms.ValidationError(
+                _("%(name)s has no e-mail address and cannot be invited."), params={"name": person.full_name}
+            )
         return person
+
+
+def _describe(person) -> str:
+    affiliation = getattr(person, "display_affiliation", "") or ""
+    return f"{person.full_name} ({affiliation})" if affiliation else person.full_name
 
 
 class AgendaForm(forms.Form):

@@ -12,17 +12,22 @@ from das.permissions import _person, can_manage_meetings, can_view_meeting
 
 def meetings_for_user(user) -> QuerySet[Meeting]:
     """Meetings the user may see (see can_view_meeting), with their area."""
-    meetings = Meeting.objects.select_related("area").annotate(invited=Count("invitations", distinct=True))
+    meetings = Meeting.objects.select_related("area").annotate(
+        invited=Count("invitations", filter=Q(invitations__withdrawn_at__isnull=True), distinct=True)
+    )
     if can_manage_meetings(user):
         return meetings
     person = _person(user)
     if person is None:
         return meetings.none()
     seats = Mandate.objects.current().filter(person=person)
-    visible = Q(pk__in=Invitation.objects.filter(person=person).values("meeting_id"))
+    mine = Invitation.objects.filter(person=person)
+    visible = Q(pk__in=mine.active().values("meeting_id"))
     if seats.exists():
         visible |= Q(committee=Meeting.Committee.KOL_COMMITTEE) | Q(area_id__in=seats.values("area_id"))
-    return meetings.filter(visible)
+    # Drafts are for staff; a withdrawn invitation hides the meeting even from a KOL's seat.
+    revoked = mine.filter(withdrawn_at__isnull=False).values("meeting_id")
+    return meetings.filter(visible).exclude(status=Meeting.Status.DRAFT).exclude(pk__in=revoked)
 
 
 def get_meeting_for_user(user, pk: int) -> Meeting:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,12 @@ from das.models import AgendaItem, CalendarFeed, Delivery, Invitation, Mandate, 
 # Changing any of these changes what attendees' calendars show: SEQUENCE goes up and an
 # updated invitation goes out.
 CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "place", "video_url", "agenda")
+# A change of the agenda alone (its text, a topic added or removed) is worth an update, but
+# not several a day: its update waits until this long after the last notice the person got.
+AGENDA_UPDATE_INTERVAL = datetime.timedelta(days=1)
+# ... unless that would be too close to the meeting: it goes out by this long before the start.
+AGENDA_UPDATE_LATEST_BEFORE_START = datetime.timedelta(hours=2)
+NOTICE_KINDS = (Delivery.Kind.INVITATION, Delivery.Kind.UPDATE)
 
 
 class MeetingError(ValidationError):
@@ -99,12 +105,19 @@ def meeting_create(
     agenda: str = "",
     reminder_offsets: list[int] | None = None,
     invite_default: bool = True,
+    draft: bool = False,
     now: datetime.datetime | None = None,
 ) -> Meeting:
-    """Schedule a meeting and invite the current mandate holders (invitations go out on commit)."""
+    """Create a meeting and invite the current mandate holders.
+
+    With `draft`, the meeting is prepared first: the invitations are listed but nobody is
+    e-mailed until `meeting_send_invitations()`. Without it (scripts, demo data), the
+    invitations go out on commit.
+    """
     now = now or timezone.now()
     meeting = Meeting(
         uid=uuid.uuid4(),
+        status=Meeting.Status.DRAFT if draft else Meeting.Status.SCHEDULED,
         title=title,
         committee=committee,
         area=area,
@@ -130,18 +143,20 @@ def meeting_create(
 def invitations_add(
     *, meeting: Meeting, people: Iterable, source: str = Invitation.Source.STAFF, now: datetime.datetime | None = None
 ) -> list[Invitation]:
-    """Invite people (skipping anyone already invited, by person or by address) and send their invitations.
+    """Invite people (skipping anyone already invited, by person or by address).
 
-    One invitation per address: two records sharing an e-mail get one e-mail.
+    One invitation per address: two records sharing an e-mail get one e-mail. A person
+    without a directory address is written to at their login address. While the meeting is
+    a draft nobody is e-mailed; once its invitations are out, a new invitee's goes out at once.
     """
     now = now or timezone.now()
-    if meeting.status != Meeting.Status.SCHEDULED or meeting.starts_at <= now:
+    if meeting.status not in (Meeting.Status.DRAFT, Meeting.Status.SCHEDULED) or meeting.starts_at <= now:
         raise MeetingError(_("Invitations can only be sent for a scheduled meeting that has not started."))
     taken_people = set(meeting.invitations.values_list("person_id", flat=True))
     taken_addresses = set(meeting.invitations.values_list("email", flat=True))
     new: list[Invitation] = []
     for person in people:
-        address = (person.email or "").strip().lower()
+        address = invitation_address(person)
         if not address or person.pk in taken_people or address in taken_addresses:
             continue
         taken_people.add(person.pk)
@@ -155,19 +170,73 @@ def invitations_add(
     created = list(
         Invitation.objects.filter(meeting=meeting, email__in=[i.email for i in new]).select_related("meeting")
     )
-    rows = []
-    for invitation in created:
-        rows.append(_notice_row(invitation, Delivery.Kind.INVITATION, now))
-        rows.extend(_reminder_row(invitation, offset, now) for offset in meeting.reminder_offsets)
-    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+    if meeting.status == Meeting.Status.SCHEDULED:
+        _send_invitations(created, now=now)
     return created
+
+
+def invitation_address(person) -> str:
+    """Where a person's invitation goes: the directory address, else the login address."""
+    address = (person.email or "").strip()
+    if not address and getattr(person, "user_id", None):
+        address = (person.user.email or "").strip()
+    return address.lower()
+
+
+def _send_invitations(invitations: list[Invitation], *, now: datetime.datetime) -> None:
+    rows = []
+    for invitation in invitations:
+        rows.append(_notice_row(invitation, Delivery.Kind.INVITATION, now))
+        rows.extend(_reminder_row(invitation, offset, now) for offset in invitation.meeting.reminder_offsets)
+    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+
+
+@transaction.atomic
+def meeting_send_invitations(*, meeting: Meeting, by, now: datetime.datetime | None = None) -> int:
+    """Send a prepared meeting's invitations (with its reminders); the meeting becomes scheduled.
+
+    Claims the draft (a conditional update on its status), so a double click sends once.
+    Returns how many invitations went out.
+    """
+    now = now or timezone.now()
+    current = _lock(meeting)
+    if current.status != Meeting.Status.DRAFT:
+        raise MeetingError(_("The invitations of this meeting have already been sent."), code="not_draft")
+    if current.starts_at <= now:
+        raise MeetingError(_("This meeting's start has passed: change its date first."), code="past")
+    invitations = list(current.invitations.active().filter(person__anonymised_at__isnull=True))
+    if not invitations:
+        raise MeetingError(_("Nobody is invited yet: add people first."), code="nobody")
+    if (
+        Meeting.objects.filter(pk=current.pk, status=Meeting.Status.DRAFT).update(
+            status=Meeting.Status.SCHEDULED, updated_at=now
+        )
+        != 1
+    ):
+        raise MeetingError(_("The invitations of this meeting have already been sent."), code="not_draft")
+    current.status = Meeting.Status.SCHEDULED
+    meeting.__dict__.update(current.__dict__)
+    for invitation in invitations:
+        invitation.meeting = current
+    _send_invitations(invitations, now=now)
+    return len(invitations)
 
 
 @transaction.atomic
 def invitation_remove(*, invitation: Invitation, now: datetime.datetime | None = None) -> None:
-    """Withdraw an invitation: its pending e-mails are skipped, a cancellation tells the person."""
+    """Withdraw an invitation: its pending e-mails are skipped, a cancellation tells the person,
+    and the invitation is revoked (answer link refused, meeting no longer visible to them).
+
+    In a draft nobody was told yet: the invitation is simply taken off the list.
+    """
     now = now or timezone.now()
+    invitation = Invitation.objects.select_for_update().select_related("meeting").get(pk=invitation.pk)
     meeting = invitation.meeting
+    if invitation.withdrawn_at is not None:
+        return
+    if meeting.status == Meeting.Status.DRAFT and not invitation.deliveries.exists():
+        invitation.delete()
+        return
     Delivery.objects.filter(invitation=invitation, status=Delivery.Status.PENDING).update(
         status=Delivery.Status.SKIPPED, reason=engine.REASON_UNINVITED
     )
@@ -179,10 +248,9 @@ def invitation_remove(*, invitation: Invitation, now: datetime.datetime | None =
         engine.enqueue_on_commit(
             _create_deliveries([_notice_row(invitation, Delivery.Kind.CANCELLATION, now)], now=now)
         )
-    # Keep the row (the deliveries reference it) but mark the person as not coming.
-    invitation.response = Invitation.Response.DECLINED
-    invitation.responded_at = now
-    invitation.save(update_fields=["response", "responded_at"])
+    # Keep the row (the deliveries reference it), revoked.
+    invitation.withdrawn_at = now
+    invitation.save(update_fields=["withdrawn_at"])
 
 
 def _lock(meeting: Meeting) -> Meeting:
@@ -191,11 +259,15 @@ def _lock(meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, by, now: datetime.datetime | None = None, **changes) -> Meeting:
-    """Change a scheduled meeting. A calendar change raises SEQUENCE and sends an updated
-    invitation; a new time moves every unsent reminder with it."""
+    """Change a draft or scheduled meeting.
+
+    Once the invitations are out, a calendar change raises SEQUENCE and sends each invitee
+    one updated invitation (at once for the title, time, place or link; for the agenda
+    alone, at most one a day); a new time moves every unsent reminder with it.
+    """
     now = now or timezone.now()
     current = _lock(meeting)
-    if current.status != Meeting.Status.SCHEDULED:
+    if current.status not in (Meeting.Status.DRAFT, Meeting.Status.SCHEDULED):
         raise MeetingError(_("Only a scheduled meeting can be changed."), code="not_scheduled")
     if current.ends_at <= now:
         raise MeetingError(_("This meeting is over; record its minutes instead."), code="over")
@@ -211,41 +283,88 @@ def meeting_update(*, meeting: Meeting, by, now: datetime.datetime | None = None
     current.full_clean()
     if "starts_at" in calendar_changed and current.starts_at <= now:
         raise MeetingError(_("A meeting cannot be moved into the past."), code="past")
-    if calendar_changed:
+    # A draft has told nobody: no revision to announce, no e-mail, no reminder yet.
+    sent = current.status == Meeting.Status.SCHEDULED
+    if calendar_changed and sent:
         current.sequence += 1
     current.save()
     meeting.__dict__.update(current.__dict__)
 
-    if "starts_at" in calendar_changed or old_offsets != current.reminder_offsets:
+    if sent and ("starts_at" in calendar_changed or old_offsets != current.reminder_offsets):
         _reschedule_reminders(current, now=now)
-    if calendar_changed:
-        # People anonymised after they left get no more e-mails about it.
-        invitations = list(current.invitations.filter(person__anonymised_at__isnull=True).select_related("meeting"))
-        # An older revision still waiting is superseded: each person gets the latest only.
-        Delivery.objects.filter(
-            meeting=current,
-            kind__in=[Delivery.Kind.INVITATION, Delivery.Kind.UPDATE],
-            status=Delivery.Status.PENDING,
-        ).update(status=Delivery.Status.SKIPPED, reason=engine.REASON_SUPERSEDED)
-        rows = [_notice_row(invitation, Delivery.Kind.UPDATE, now) for invitation in invitations]
-        engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+    if sent and calendar_changed:
+        _notify_change(current, now=now, agenda_only=calendar_changed == ["agenda"])
     return current
 
 
+def _notify_change(meeting: Meeting, *, now: datetime.datetime, agenda_only: bool) -> None:
+    """Send each invitee the meeting's latest revision (meeting.sequence), superseding any
+    older one still waiting, so a person gets one e-mail per change, never a stale one.
+
+    A change of the agenda alone waits until AGENDA_UPDATE_INTERVAL after the last notice
+    the person was sent (so adding topics one by one does not e-mail anyone twice a day),
+    but goes out at the latest AGENDA_UPDATE_LATEST_BEFORE_START before the meeting.
+    Someone who was never sent the invitation (it was still waiting) gets the invitation.
+    """
+    notices = Delivery.objects.filter(meeting=meeting, kind__in=NOTICE_KINDS)
+    last_told = dict(
+        notices.filter(status__in=[Delivery.Status.SENT, Delivery.Status.SENDING])
+        .values("invitation_id")
+        .annotate(last=Max("claimed_at"))
+        .values_list("invitation_id", "last")
+    )
+    waiting = dict(
+        notices.filter(status=Delivery.Status.PENDING)
+        .values("invitation_id")
+        .annotate(first=Min("next_attempt_at"))
+        .values_list("invitation_id", "first")
+    )
+    # An older revision still waiting is superseded: each person gets the latest only.
+    notices.filter(status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SKIPPED, reason=engine.REASON_SUPERSEDED
+    )
+    # People anonymised after they left, or whose invitation was withdrawn, get no more e-mails about it.
+    invitations = meeting.invitations.active().filter(person__anonymised_at__isnull=True).select_related("meeting")
+    latest = max(now, meeting.starts_at - AGENDA_UPDATE_LATEST_BEFORE_START)
+    rows = []
+    for invitation in invitations:
+        told = last_told.get(invitation.pk)
+        row = _notice_row(invitation, Delivery.Kind.UPDATE if told else Delivery.Kind.INVITATION, now)
+        due = now
+        if agenda_only and told:
+            due = min(max(now, told + AGENDA_UPDATE_INTERVAL), latest)
+        if invitation.pk in waiting:
+            due = min(due, max(now, waiting[invitation.pk]))
+        row.due_at = row.next_attempt_at = due
+        rows.append(row)
+    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+
+
 def _reschedule_reminders(meeting: Meeting, *, now: datetime.datetime) -> None:
-    """Re-derive unsent reminders from the stored offsets and the (new) start."""
+    """Re-derive every unsent reminder from the stored offsets and the (new) start.
+
+    Reminders set aside because the person declined follow the new start too (still set
+    aside), so that accepting later brings them back at the meeting's current time.
+    """
     movable = Q(status=Delivery.Status.PENDING) | Q(
         status=Delivery.Status.SKIPPED, reason__in=[engine.REASON_INVITED_LATE, engine.REASON_MOVED_PAST]
     )
+    declined_rows = Q(status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED)
     reminders = meeting.deliveries.filter(kind=Delivery.Kind.REMINDER)
-    reminders.filter(movable).exclude(offset_minutes__in=meeting.reminder_offsets).update(
+    reminders.filter(movable | declined_rows).exclude(offset_minutes__in=meeting.reminder_offsets).update(
         status=Delivery.Status.SKIPPED, reason=engine.REASON_REMOVED
     )
-    declined = set(meeting.invitations.filter(response=Invitation.Response.DECLINED).values_list("pk", flat=True))
+    withdrawn = meeting.invitations.filter(withdrawn_at__isnull=False).values("pk")
+    declined = meeting.invitations.filter(response=Invitation.Response.DECLINED).values("pk")
     for offset in meeting.reminder_offsets:
         moment = reminder_moment(meeting.starts_at, offset)
-        rows = reminders.filter(movable, offset_minutes=offset)
+        rows = reminders.filter(offset_minutes=offset).exclude(invitation_id__in=withdrawn)
+        rows.filter(declined_rows).update(due_at=moment, next_attempt_at=moment)
+        rows = rows.filter(movable)
         if moment > now:
+            rows.filter(invitation_id__in=declined).update(
+                status=Delivery.Status.SKIPPED, due_at=moment, next_attempt_at=moment, reason=engine.REASON_DECLINED
+            )
             rows.exclude(invitation_id__in=declined).update(
                 status=Delivery.Status.PENDING, due_at=moment, next_attempt_at=moment, enqueued_at=None, reason=""
             )
@@ -254,21 +373,25 @@ def _reschedule_reminders(meeting: Meeting, *, now: datetime.datetime) -> None:
             rows.update(status=Delivery.Status.SKIPPED, due_at=moment, reason=engine.REASON_MOVED_PAST)
     # Offsets added after the invitations went out.
     have = set(reminders.values_list("invitation_id", "offset_minutes"))
-    rows = [
-        _reminder_row(invitation, offset, now)
-        for invitation in meeting.invitations.select_related("meeting")
-        for offset in meeting.reminder_offsets
-        if (invitation.pk, offset) not in have
-    ]
+    rows = []
+    for invitation in meeting.invitations.active().select_related("meeting"):
+        for offset in meeting.reminder_offsets:
+            if (invitation.pk, offset) in have:
+                continue
+            row = _reminder_row(invitation, offset, now)
+            if row.status == Delivery.Status.PENDING and invitation.response == Invitation.Response.DECLINED:
+                row.status, row.reason = Delivery.Status.SKIPPED, engine.REASON_DECLINED
+            rows.append(row)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
 
 
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, by, now: datetime.datetime | None = None) -> Meeting:
-    """Cancel a scheduled meeting: nothing pending goes out any more; every invitee gets METHOD:CANCEL."""
+    """Cancel a draft or scheduled meeting: nothing pending goes out any more; every invitee
+    who was told about it gets METHOD:CANCEL (a draft's invitees were told nothing)."""
     now = now or timezone.now()
     current = _lock(meeting)
-    if current.status != Meeting.Status.SCHEDULED:
+    if current.status not in (Meeting.Status.DRAFT, Meeting.Status.SCHEDULED):
         raise MeetingError(_("Only a scheduled meeting can be cancelled."), code="not_scheduled")
     if current.starts_at <= now:
         raise MeetingError(_("A meeting that has started cannot be cancelled."), code="started")
@@ -280,10 +403,14 @@ def meeting_cancel(*, meeting: Meeting, by, now: datetime.datetime | None = None
         status=Delivery.Status.SKIPPED, reason=engine.REASON_CANCELLED
     )
     # Only people who were told about the meeting need to hear it is off.
-    told = current.invitations.filter(
-        deliveries__kind__in=[Delivery.Kind.INVITATION, Delivery.Kind.UPDATE],
-        deliveries__status__in=[Delivery.Status.SENT, Delivery.Status.SENDING],
-    ).distinct()
+    told = (
+        current.invitations.active()
+        .filter(
+            deliveries__kind__in=[Delivery.Kind.INVITATION, Delivery.Kind.UPDATE],
+            deliveries__status__in=[Delivery.Status.SENT, Delivery.Status.SENDING],
+        )
+        .distinct()
+    )
     rows = [_notice_row(invitation, Delivery.Kind.CANCELLATION, now) for invitation in told.select_related("meeting")]
     engine.enqueue_on_commit(_create_deliveries(rows, now=now))
     return current
@@ -291,7 +418,7 @@ def meeting_cancel(*, meeting: Meeting, by, now: datetime.datetime | None = None
 
 def rsvp_open(invitation: Invitation, *, now: datetime.datetime) -> bool:
     meeting = invitation.meeting
-    return meeting.status == Meeting.Status.SCHEDULED and meeting.ends_at > now
+    return invitation.withdrawn_at is None and meeting.status == Meeting.Status.SCHEDULED and meeting.ends_at > now
 
 
 @transaction.atomic
@@ -301,6 +428,8 @@ def invitation_respond(*, invitation: Invitation, response: str, now: datetime.d
     if response not in {Invitation.Response.ACCEPTED, Invitation.Response.TENTATIVE, Invitation.Response.DECLINED}:
         raise ValidationError(_("Unknown answer."), code="invalid_response")
     invitation = Invitation.objects.select_for_update().select_related("meeting").get(pk=invitation.pk)
+    if invitation.withdrawn_at is not None:
+        raise MeetingError(_("This invitation was withdrawn: no answer is recorded."), code="withdrawn")
     if not rsvp_open(invitation, now=now):
         raise MeetingError(_("This meeting is over or cancelled: answers are closed."), code="closed")
     invitation.response = response
@@ -313,10 +442,17 @@ def invitation_respond(*, invitation: Invitation, response: str, now: datetime.d
             status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED
         )
     else:
-        # Changed their mind: the reminders still ahead come back, at their own moment.
-        reminders.filter(status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED, due_at__gt=now).update(
-            status=Delivery.Status.PENDING, next_attempt_at=F("due_at"), enqueued_at=None, reason=""
-        )
+        # Changed their mind: the reminders still ahead come back, at the moment the
+        # meeting's *current* start and offsets give (it may have moved since they declined).
+        meeting = invitation.meeting
+        for row in reminders.filter(status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED):
+            if row.offset_minutes not in meeting.reminder_offsets:
+                continue
+            moment = reminder_moment(meeting.starts_at, row.offset_minutes)
+            if moment > now:
+                Delivery.objects.filter(pk=row.pk, status=Delivery.Status.SKIPPED).update(
+                    status=Delivery.Status.PENDING, due_at=moment, next_attempt_at=moment, enqueued_at=None, reason=""
+                )
     return invitation
 
 
@@ -335,6 +471,8 @@ def meeting_record_outcome(
     current = _lock(meeting)
     if current.status == Meeting.Status.CANCELLED:
         raise MeetingError(_("A cancelled meeting has no minutes."), code="cancelled")
+    if current.status == Meeting.Status.DRAFT:
+        raise MeetingError(_("The invitations of this meeting were never sent: it has no minutes."), code="draft")
     if current.starts_at > now:
         raise MeetingError(_("Minutes can be recorded once the meeting has started."), code="not_started")
     current.minutes = minutes
@@ -343,7 +481,7 @@ def meeting_record_outcome(
     current.save(update_fields=["minutes", "status", "updated_at"])
     meeting.__dict__.update(current.__dict__)
     attended = set(attended_invitation_ids)
-    for invitation in current.invitations.all():
+    for invitation in current.invitations.active():
         value = invitation.pk in attended
         if invitation.attended is not value:
             invitation.attended = value
@@ -364,9 +502,21 @@ def meeting_record_outcome(
     return current
 
 
+def _agenda_changed(meeting: Meeting, *, now: datetime.datetime) -> None:
+    """Invitees hold the agenda in their calendars: a new revision, sent at most once a day."""
+    if meeting.status != Meeting.Status.SCHEDULED or meeting.starts_at <= now:
+        return
+    current = _lock(meeting)
+    current.sequence += 1
+    current.save(update_fields=["sequence", "updated_at"])
+    meeting.__dict__.update(current.__dict__)
+    _notify_change(current, now=now, agenda_only=True)
+
+
 @transaction.atomic
-def agenda_add_topic(*, meeting: Meeting, topic: Topic, by) -> AgendaItem:
-    """Put a topic on a meeting's agenda (at the end)."""
+def agenda_add_topic(*, meeting: Meeting, topic: Topic, by, now: datetime.datetime | None = None) -> AgendaItem:
+    """Put a topic on a meeting's agenda (at the end); invitees get the new agenda (once a day at most)."""
+    now = now or timezone.now()
     if meeting.status == Meeting.Status.CANCELLED:
         raise MeetingError(_("This meeting is cancelled."), code="cancelled")
     if topic.status != Topic.Status.PROPOSED:
@@ -375,15 +525,19 @@ def agenda_add_topic(*, meeting: Meeting, topic: Topic, by) -> AgendaItem:
     item = AgendaItem(meeting=meeting, topic=topic, position=(last or 0) + 1)
     item.full_clean()
     item.save()
+    _agenda_changed(meeting, now=now)
     return item
 
 
 @transaction.atomic
-def agenda_remove_topic(*, item: AgendaItem, by) -> None:
-    """Take a topic off an agenda (before the outcome is recorded)."""
-    if item.meeting.status == Meeting.Status.HELD:
+def agenda_remove_topic(*, item: AgendaItem, by, now: datetime.datetime | None = None) -> None:
+    """Take a topic off an agenda (before the outcome is recorded); invitees get the new agenda."""
+    now = now or timezone.now()
+    meeting = item.meeting
+    if meeting.status == Meeting.Status.HELD:
         raise MeetingError(_("The outcome of this meeting is recorded; its agenda is closed."), code="held")
     item.delete()
+    _agenda_changed(meeting, now=now)
 
 
 @transaction.atomic

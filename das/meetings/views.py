@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from das.meetings import selectors, services
-from das.meetings.calendar import feed_ics
+from das.meetings.calendar import feed_ics, meeting_ics
 from das.meetings.emails import RSVP_SALT
 from das.meetings.forms import AgendaForm, InviteForm, MeetingForm, OutcomeForm, RsvpForm, TopicForm
-from das.models import AgendaItem, CalendarFeed, Invitation, Meeting, Topic
+from das.models import AgendaItem, CalendarFeed, Delivery, Invitation, Meeting, Topic
 from das.permissions import _person, can_manage_meetings, can_propose_topics, can_use_meetings
 
 INVITATIONS_PER_PAGE = 100
@@ -74,16 +74,20 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
                 video_url=data["video_url"],
                 agenda=data["agenda"],
                 reminder_offsets=data["reminders"],
+                draft=True,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(
                 request,
-                _("Meeting scheduled; %(n)s invitations are on their way.") % {"n": meeting.invitations.count()},
+                _(
+                    "Meeting prepared, nobody has been e-mailed yet. Add the topics and the people, "
+                    "then send the invitations."
+                ),
             )
             return redirect("das:meeting_detail", pk=meeting.pk)
-    return render(request, "das/meetings/form.html", {"form": form, "title": _("Schedule a meeting")})
+    return render(request, "das/meetings/form.html", {"form": form, "title": _("Prepare a meeting")})
 
 
 @login_required
@@ -99,7 +103,10 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Meeting updated; invitees are told of any change."))
+            if meeting.status == Meeting.Status.DRAFT:
+                messages.success(request, _("Meeting updated."))
+            else:
+                messages.success(request, _("Meeting updated; invitees are told of any change."))
             return redirect("das:meeting_detail", pk=meeting.pk)
     return render(
         request, "das/meetings/form.html", {"form": form, "meeting": meeting, "title": _("Change the meeting")}
@@ -112,17 +119,20 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     manage = can_manage_meetings(request.user)
     person = _person(request.user)
-    my_invitation = meeting.invitations.filter(person=person).first() if person else None
+    my_invitation = meeting.invitations.active().filter(person=person).first() if person else None
     invitations = meeting.invitations.select_related("person", "person__organisation").order_by(
-        "person__last_name", "person__first_name"
+        "withdrawn_at", "person__last_name", "person__first_name"
     )
+    if not manage:
+        invitations = invitations.active()
     context = {
         "meeting": meeting,
         "now": now,
         "can_manage": manage,
         "agenda_items": meeting.agenda_items.select_related("topic").annotate(vote_count=Count("topic__votes")),
         "invitations": Paginator(invitations, INVITATIONS_PER_PAGE).get_page(request.GET.get("page")),
-        "answers": dict(meeting.invitations.values_list("response").annotate(n=Count("pk")).order_by()),
+        "answers": dict(meeting.invitations.active().values_list("response").annotate(n=Count("pk")).order_by()),
+        "withdrawn_count": meeting.invitations.filter(withdrawn_at__isnull=False).count() if manage else 0,
         "my_invitation": my_invitation,
         "rsvp_form": RsvpForm(initial={"answer": my_invitation.response}) if my_invitation else None,
         "rsvp_open": my_invitation is not None and services.rsvp_open(my_invitation, now=now),
@@ -130,7 +140,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if manage:
         context.update(
             {
-                "delivery_counts": selectors.delivery_counts(meeting),
+                "delivery_counts": [
+                    (Delivery.Kind(kind).label, counts) for kind, counts in selectors.delivery_counts(meeting).items()
+                ],
                 "attention": selectors.deliveries_needing_attention(meeting)[:50],
                 "invite_form": InviteForm(),
                 "agenda_form": AgendaForm(meeting=meeting),
@@ -155,6 +167,48 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def meeting_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff send a prepared meeting's invitations."""
+    meeting = selectors.get_meeting_for_user(request.user, pk)
+    _require(can_manage_meetings(request.user))
+    try:
+        sent = services.meeting_send_invitations(meeting=meeting, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The invitations are on their way to %(n)s people.") % {"n": sent})
+    return redirect("das:meeting_detail", pk=meeting.pk)
+
+
+def _ics_response(meeting: Meeting, invitation: Invitation | None) -> HttpResponse:
+    body = meeting_ics(meeting, invitation=invitation, stamp=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="medicen-meeting-{meeting.pk}.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def meeting_ics_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Add to my calendar": the meeting as an .ics file, for whoever may see the meeting."""
+    meeting = selectors.get_meeting_for_user(request.user, pk)
+    person = _person(request.user)
+    invitation = meeting.invitations.active().filter(person=person).first() if person else None
+    return _ics_response(meeting, invitation)
+
+
+def meeting_rsvp_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Add to my calendar" from the e-mailed answer link (the signature is the authorisation)."""
+    invitation = _invitation_from_token(token)
+    if invitation is None:
+        return render(request, "das/meetings/rsvp_refused.html", {"reason": "invalid"}, status=400)
+    if invitation.withdrawn_at is not None or invitation.meeting.status == Meeting.Status.DRAFT:
+        return render(request, "das/meetings/rsvp_refused.html", {"reason": "withdrawn"}, status=410)
+    return _ics_response(invitation.meeting, invitation)
+
+
+@login_required
+@require_POST
 def meeting_invite(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_meeting_for_user(request.user, pk)
     _require(can_manage_meetings(request.user))
@@ -162,13 +216,25 @@ def meeting_invite(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("email", [])))
         return redirect("das:meeting_detail", pk=meeting.pk)
+    person = form.cleaned_data["email"]
     try:
-        added = services.invitations_add(meeting=meeting, people=[form.cleaned_data["email"]])
+        added = services.invitations_add(meeting=meeting, people=[person])
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        if added:
-            messages.success(request, _("%(name)s is invited.") % {"name": added[0].person.full_name})
+        if added and meeting.status == Meeting.Status.DRAFT:
+            messages.success(
+                request,
+                _("%(name)s is on the list; the invitation goes out when you send them.") % {"name": person.full_name},
+            )
+        elif added:
+            messages.success(request, _("%(name)s is invited.") % {"name": person.full_name})
+        elif meeting.invitations.filter(person=person, withdrawn_at__isnull=False).exists():
+            messages.error(
+                request,
+                _("%(name)s's invitation to this meeting was withdrawn and cannot be renewed.")
+                % {"name": person.full_name},
+            )
         else:
             messages.info(request, _("This person or address is already invited."))
     return redirect("das:meeting_detail", pk=meeting.pk)
@@ -180,8 +246,12 @@ def meeting_uninvite(request: HttpRequest, pk: int, invitation_pk: int) -> HttpR
     meeting = selectors.get_meeting_for_user(request.user, pk)
     _require(can_manage_meetings(request.user))
     invitation = get_object_or_404(Invitation, pk=invitation_pk, meeting=meeting)
-    services.invitation_remove(invitation=invitation)
-    messages.success(request, _("Invitation withdrawn."))
+    try:
+        services.invitation_remove(invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Invitation withdrawn."))
     return redirect("das:meeting_detail", pk=meeting.pk)
 
 
@@ -191,7 +261,7 @@ def meeting_respond(request: HttpRequest, pk: int) -> HttpResponse:
     """A logged-in invitee answers from the meeting page (same service as the e-mailed link)."""
     meeting = selectors.get_meeting_for_user(request.user, pk)
     person = _person(request.user)
-    invitation = get_object_or_404(Invitation, meeting=meeting, person=person) if person else None
+    invitation = get_object_or_404(Invitation.objects.active(), meeting=meeting, person=person) if person else None
     if invitation is None:
         raise Http404
     form = RsvpForm(request.POST)
@@ -285,6 +355,9 @@ def meeting_rsvp(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation_from_token(token)
     if invitation is None:
         return render(request, "das/meetings/rsvp_refused.html", {"reason": "invalid"}, status=400)
+    if invitation.withdrawn_at is not None:
+        # Revoked: nothing about the meeting is shown and nothing is recorded.
+        return render(request, "das/meetings/rsvp_refused.html", {"reason": "withdrawn"}, status=410)
     if not services.rsvp_open(invitation, now=timezone.now()):
         return render(
             request, "das/meetings/rsvp_refused.html", {"reason": "closed", "invitation": invitation}, status=410
@@ -303,7 +376,16 @@ def meeting_rsvp(request: HttpRequest, token: str) -> HttpResponse:
                 status=410,
             )
         done = True
-    return render(request, "das/meetings/rsvp.html", {"invitation": invitation, "form": form, "done": done})
+    meeting = invitation.meeting
+    context = {
+        "invitation": invitation,
+        "meeting": meeting,
+        "agenda_items": meeting.agenda_items.select_related("topic"),
+        "form": form,
+        "done": done,
+        "token": token,
+    }
+    return render(request, "das/meetings/rsvp.html", context)
 
 
 def meeting_feed(request: HttpRequest, token: str) -> HttpResponse:
@@ -313,9 +395,12 @@ def meeting_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     since = timezone.now() - datetime.timedelta(days=365)
     invitations = (
-        Invitation.objects.filter(person=feed.person, meeting__ends_at__gte=since)
+        Invitation.objects.active()
+        .filter(person=feed.person, meeting__ends_at__gte=since)
+        .exclude(meeting__status=Meeting.Status.DRAFT)
         .exclude(response=Invitation.Response.DECLINED, meeting__status=Meeting.Status.SCHEDULED)
         .select_related("meeting", "person")
+        .prefetch_related("meeting__agenda_items__topic")
         .order_by("meeting__starts_at")
     )
     body = feed_ics(invitations, stamp=timezone.now(), name=_("Medicen meetings"))

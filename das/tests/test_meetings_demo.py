@@ -16,12 +16,12 @@ def test_the_demo_has_a_past_meeting_with_minutes_and_selected_topics_and_a_comi
     seed_das_demo(rng=random.Random(2019), fake=Faker("fr_FR"))
     seed_das_demo(rng=random.Random(2019), fake=Faker("fr_FR"))  # a second run adds nothing
 
-    past, coming = Meeting.objects.order_by("starts_at")
+    past, coming, board = Meeting.objects.order_by("starts_at")
     assert past.status == Meeting.Status.HELD
     assert "bloc opératoire" in past.minutes
     assert set(past.selected_topics.values_list("title", flat=True)) == {
-        "New ways of reinventing the operating room",
-        "The challenges of implementing point-of-care",
+        "Nouvelles façons de réinventer le bloc opératoire",
+        "Les défis de la mise en œuvre de la biologie délocalisée (point-of-care)",
     }
     assert past.invitations.filter(attended=True).exists()
     assert coming.status == Meeting.Status.SCHEDULED
@@ -29,3 +29,18 @@ def test_the_demo_has_a_past_meeting_with_minutes_and_selected_topics_and_a_comi
     assert coming.deliveries.filter(kind=Delivery.Kind.INVITATION, status=Delivery.Status.PENDING).count() == 14
     assert coming.deliveries.filter(kind=Delivery.Kind.REMINDER).count() == 28
     assert Topic.objects.filter(status=Topic.Status.PROPOSED).exists()
+    assert coming.agenda_items.count() == 2
+    assert board.status == Meeting.Status.DRAFT
+    assert board.invitations.exists() and not board.deliveries.exists()
+
+
+def test_the_demo_topics_and_their_descriptions_are_in_french():
+    governance_load()
+
+    seed_das_demo(rng=random.Random(2019), fake=Faker("fr_FR"))
+
+    texts = " ".join(t.title + " " + t.description for t in Topic.objects.all())
+    assert "bloc opératoire" in texts and "Télésurveillance" in texts
+    assert all(t.description for t in Topic.objects.all())
+    for english in ("operating room", "Remote monitoring", "Liquid biopsy", "Secure sharing"):
+        assert english not in texts

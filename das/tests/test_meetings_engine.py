@@ -388,8 +388,10 @@ def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
         )
         meeting_id = response.headers["Location"].rstrip("/").split("/")[-1]
         client.post(f"/meetings/{meeting_id}/invite/", {"email": people[0].email})
+        sent = client.post(f"/meetings/{meeting_id}/send/")
 
     assert response.status_code == 302
+    assert sent.status_code == 302
     assert calls  # the enqueue was attempted and failed quietly
     assert Delivery.objects.filter(kind="invitation", status="pending").count() == 1
 

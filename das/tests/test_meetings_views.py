@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from das.meetings import services
 from das.models import CalendarFeed, Delivery, Invitation, Meeting, Topic
-from das.tests.conftest import make_meeting, make_people
+from das.tests.conftest import make_meeting, make_people, run_scan
 from das.tests.factories import MandateFactory, StrategicAreaFactory
 from members.tests.factories import PersonFactory, UserFactory
 
@@ -117,9 +117,19 @@ def test_staff_schedule_a_board_meeting_and_its_board_is_invited(client, staff_u
 
     meeting = Meeting.objects.get()
     assert response.status_code == 302
+    assert meeting.status == Meeting.Status.DRAFT
     assert meeting.starts_at == start
     assert meeting.reminder_offsets == [7 * 1440, 1440, 120]
     assert list(meeting.invitations.values_list("email", flat=True)) == ["presidente@example.org"]
+    assert not meeting.deliveries.exists()  # prepared first: nobody is e-mailed yet
+
+    assert client.post(f"/meetings/{meeting.pk}/send/").status_code == 302
+
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.SCHEDULED
+    assert list(meeting.deliveries.filter(kind="invitation").values_list("email", flat=True)) == [
+        "presidente@example.org"
+    ]
     assert meeting.deliveries.filter(kind="reminder").count() == 3
 
 
@@ -144,6 +154,7 @@ def test_the_schedule_form_explains_its_errors_in_french(client, staff_user, now
 
 
 def test_staff_reschedule_from_the_page_and_the_sequence_goes_up(client, staff_user, committee):
+    run_scan(timezone.now())  # the invitation went out
     start = timezone.localtime(committee.starts_at + DAY)
 
     response = _as(client, staff_user).post(

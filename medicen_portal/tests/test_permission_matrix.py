@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from calls.tests.factories import CallFactory
-from das.meetings.services import agenda_add_topic
+from das.meetings.services import agenda_add_topic, invitation_remove, meeting_create
 from das.models import Meeting, Topic
 from das.tests.conftest import make_meeting
 from das.tests.factories import MandateFactory, StrategicAreaFactory
@@ -63,6 +63,7 @@ EXEMPT = {
     "members:logo": "public image of a listed organisation; type and access tested in members/tests",
     "das:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
     "das:meeting_feed": "private calendar feed whose secret is the URL; reset tested in das/tests",
+    "das:meeting_rsvp_ics": "signed RSVP token, no login by design; withdrawn invitations refused in das/tests",
 }
 
 
@@ -76,6 +77,8 @@ class Page:
     wrong_role: str | None = None  # authenticated but not allowed: 403
     method: str = "get"
     ok: int = 200  # 302 for POST-only actions, which redirect after doing their work
+    # A person whose invitation to the meeting was withdrawn: must not see it any more (404).
+    withdrawn: str | None = None
 
 
 def _slug(world):
@@ -121,7 +124,16 @@ MATRIX: dict[str, Page] = {
     # board must not learn a board meeting exists; member contacts have no business there
     "das:meeting_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
     "das:meeting_create": Page(right="staff", other_organisation=None, wrong_role="kol_a"),
-    "das:meeting_detail": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b"),
+    "das:meeting_detail": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"),
+    "das:meeting_ics": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"),
+    "das:meeting_send": Page(
+        kwargs=lambda world: {"pk": world.objects["draft"].pk},
+        right="staff",
+        other_organisation="kol_b",
+        wrong_role=None,  # a draft is staff-only: everyone else gets 404
+        method="post",
+        ok=302,
+    ),
     "das:meeting_edit": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
     "das:meeting_cancel": Page(
         kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
@@ -137,7 +149,9 @@ MATRIX: dict[str, Page] = {
         method="post",
         ok=302,
     ),
-    "das:meeting_respond": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", method="post", ok=302),
+    "das:meeting_respond": Page(
+        kwargs=_meeting, right="kol_a", other_organisation="kol_b", method="post", ok=302, withdrawn="withdrawn_a"
+    ),
     "das:meeting_agenda_add": Page(
         kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
     ),
@@ -197,9 +211,27 @@ def world(db, settings, tmp_path) -> World:
     attachment = attachment_add(project=project, upload=upload, by=world.users["contact_a"])
     review = Review.objects.create(project=project, reviewer=world.users["kol_a"].person, assigned_by=staff)
 
+    # A member contact invited to the board meeting, whose invitation staff then withdrew.
+    withdrawn = world.users["withdrawn_a"] = UserFactory()
+    PersonFactory(organisation=organisation_a, user=withdrawn, email=withdrawn.email)
+
     starts = timezone.now() + datetime.timedelta(days=30)
     meeting = make_meeting(
-        starts_at=starts, committee=Meeting.Committee.DAS_BOARD, area=area_a, people=[world.users["kol_a"].person]
+        starts_at=starts,
+        committee=Meeting.Committee.DAS_BOARD,
+        area=area_a,
+        people=[world.users["kol_a"].person, withdrawn.person],
+    )
+    invitation_remove(invitation=meeting.invitations.get(person=withdrawn.person))
+    draft = meeting_create(
+        by=staff,
+        title="Board in preparation",
+        committee=Meeting.Committee.DAS_BOARD,
+        area=area_a,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        place="Paris",
+        draft=True,
     )
     topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
     agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
@@ -211,7 +243,8 @@ def world(db, settings, tmp_path) -> World:
         attachment=attachment,
         review=review,
         meeting=meeting,
-        invitation=meeting.invitations.get(),
+        invitation=meeting.invitations.get(person=world.users["kol_a"].person),
+        draft=draft,
         topic=topic,
         agenda_item=agenda_item,
     )
@@ -280,6 +313,14 @@ def test_users_with_the_wrong_role_get_403(client, world, name):
     client.force_login(world.users[page.wrong_role])
 
     assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in MATRIX.items() if p.withdrawn))
+def test_people_whose_invitation_was_withdrawn_get_404(client, world, name):
+    page = MATRIX[name]
+    client.force_login(world.users[page.withdrawn])
+
+    assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
