@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "auditlog",
+    "outbox",
     "members",
     "das",
     "calls",
@@ -353,6 +354,19 @@ CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
     "task": "projects.purge_stale_drafts",
     "schedule": crontab(hour=3, minute=40),
 }
+
+# --- outbox: every e-mail the portal sends (outbox/services.py) ----------------------------
+# One scan a minute: releases rows abandoned before the SMTP hand-over, flags uncertain ones,
+# and hands every due e-mail to the workers in batches.
+CELERY_BEAT_SCHEDULE["outbox-scan"] = {"task": "outbox.scan", "schedule": 60.0}
+# Transient errors (SMTP 4xx, a dropped server, a lost database): retried by later scans with
+# exponential backoff capped here (seconds), at most OUTBOX_MAX_ATTEMPTS tries in all.
+OUTBOX_RETRY_BACKOFF_CAP = env_int("OUTBOX_RETRY_BACKOFF_CAP", 900, minimum=60)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 7, minimum=1)
+# A row claimed (or enqueued) this long ago and still not handed over is taken as abandoned.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=30)
+if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= OUTBOX_RETRY_BACKOFF_CAP:
+    raise ImproperlyConfigured("OUTBOX_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
 # One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).

@@ -4,7 +4,7 @@ Invariants
 - A Delivery row is the truth. The scan only *enqueues*; the send claims the row
   (pending -> sending, a conditional update whose row count is checked) before talking to
   SMTP, so a task delivered twice, or three scans running at once, send one e-mail.
-- Sending is in two steps (das.meetings.smtp): the body goes to the SMTP server, then the row
+- Sending is in two steps (outbox.smtp): the body goes to the SMTP server, then the row
   is marked handed over (`handed_at`, a conditional update on this claim), then the
   end-of-data mark goes out. A row left in "sending" without `handed_at` (its worker was
   killed) certainly did not go out: after LEASE it is released and sent again. If the
@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from das.meetings.emails import build_message, message_id
-from das.meetings.smtp import HandoverEmailBackend, HandoverRefused
 from das.models import Delivery, Invitation, Meeting
+from outbox.smtp import HandoverEmailBackend, HandoverRefused
 
 logger = logging.getLogger(__name__)
 
