@@ -179,3 +179,19 @@ class Call(models.Model):
 
     def is_closed(self, now: datetime.datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.internal_deadline
+
+
+class Unsubscription(models.Model):
+    """A person who asked for no more call announcements (reminders about their own drafts still go)."""
+
+    person = models.OneToOneField(
+        "members.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="calls_unsubscription"
+    )
+    created_at = models.DateTimeField(_("unsubscribed on"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("unsubscription from call announcements")
+        verbose_name_plural = _("unsubscriptions from call announcements")
+
+    def __str__(self) -> str:
+        return str(self.person)

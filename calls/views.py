@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from calls import feeds, selectors
+from calls import feeds, selectors, services
 from das.models import StrategicArea
 from members.permissions import is_member_contact
 
@@ -65,3 +65,18 @@ def deadlines_ics(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="medicen-calls.ics"'
     return response
+
+
+def calls_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every call announcement: a page that asks, then a POST that unsubscribes.
+
+    Asking first keeps mail scanners that open every link from unsubscribing people.
+    """
+    person = services.person_from_token(token)
+    if person is None:
+        return render(request, "calls/unsubscribe.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        services.calls_unsubscribe(person=person)
+        done = True
+    return render(request, "calls/unsubscribe.html", {"person": person, "done": done})

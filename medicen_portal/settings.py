@@ -379,6 +379,18 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=30)
 if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= OUTBOX_RETRY_BACKOFF_CAP:
     raise ImproperlyConfigured("OUTBOX_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 
+# --- calls: deadline reminders (calls/services.py) ---------------------------------------
+# Days before a call's internal deadline at which interested members and draft holders are
+# reminded, each once; a reminder is not sent later than CALLS_REMINDER_WINDOW_HOURS after its moment.
+_reminder_days = env_list("CALLS_REMINDER_DAYS", ["30", "7"])
+if not all(days.isdigit() and int(days) >= 1 for days in _reminder_days):
+    raise ImproperlyConfigured(
+        f"CALLS_REMINDER_DAYS={','.join(_reminder_days)!r}: list whole numbers of days, at least 1."
+    )
+CALLS_REMINDER_DAYS = sorted({int(days) for days in _reminder_days}, reverse=True)
+CALLS_REMINDER_WINDOW_HOURS = env_int("CALLS_REMINDER_WINDOW_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["calls-reminders-scan"] = {"task": "calls.reminders_scan", "schedule": crontab(minute=5)}
+
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
 # One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).
 CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliveries", "schedule": 60.0}

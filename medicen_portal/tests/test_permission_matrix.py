@@ -62,6 +62,7 @@ EXEMPT = {
     "members:invitation": "signed, expiring token; tampered and expired links refused in members/tests",
     "members:logo": "public image of a listed organisation; type and access tested in members/tests",
     "das:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
+    "calls:unsubscribe": "signed token naming the person; tampering refused in calls/tests",
     "das:meeting_feed": "private calendar feed whose secret is the URL; reset tested in das/tests",
     "das:meeting_rsvp_ics": "signed RSVP token, no login by design; withdrawn invitations refused in das/tests",
 }
