@@ -68,3 +68,11 @@ def send_invitation(self, person_id: int) -> str:
             logger.error("Invitation of person %s not sent: %s", person_id, error)
             return "failed"
         raise self.retry(exc=error, countdown=backoff(self.request.retries)) from error
+
+
+@shared_task(name="members.purge_expired_personal_data")
+def purge_expired_personal_data() -> dict:
+    """Daily: apply the retention periods (members/privacy.py, the table in the README). Safe to run twice."""
+    from members.privacy import retention_purge
+
+    return retention_purge(now=timezone.now())
