@@ -286,9 +286,21 @@ AXES_VERBOSE = False
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "members.Organisation",
     "members.Person",
+    "members.MembershipYear",
+    "members.FeeRate",
+    # Logins: a staff or superuser grant above all; the password hash and the last login never.
+    {
+        "model": "members.User",
+        "exclude_fields": ["password", "last_login"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
     "das.StrategicArea",
     "das.Mandate",
+    "das.Meeting",
     "projects.Project",
+    "projects.FundingDecision",
+    "projects.Review",
+    "projects.AidRateCeiling",
 )
 
 LOGGING = {
