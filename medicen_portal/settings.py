@@ -292,9 +292,21 @@ AXES_VERBOSE = False
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "members.Organisation",
     "members.Person",
+    "members.MembershipYear",
+    "members.FeeRate",
+    # Logins: a staff or superuser grant above all; the password hash and the last login never.
+    {
+        "model": "members.User",
+        "exclude_fields": ["password", "last_login"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
     "das.StrategicArea",
     "das.Mandate",
+    "das.Meeting",
     "projects.Project",
+    "projects.FundingDecision",
+    "projects.Review",
+    "projects.AidRateCeiling",
 )
 
 LOGGING = {
@@ -364,6 +376,16 @@ PROJECTS_DRAFT_RETENTION_DAYS = env_int("PROJECTS_DRAFT_RETENTION_DAYS", 365, mi
 CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
     "task": "projects.purge_stale_drafts",
     "schedule": crontab(hour=3, minute=40),
+}
+# Retention of personal data (members/privacy.py; the table in the README), applied daily.
+# Contacts of an organisation that left (lapsed or resigned) are anonymised this long after
+# the end of its last membership year; login attempts and audit entries are deleted.
+MEMBERS_LAPSED_CONTACT_RETENTION_DAYS = env_int("MEMBERS_LAPSED_CONTACT_RETENTION_DAYS", 3 * 365, minimum=1)
+LOGIN_ATTEMPT_RETENTION_DAYS = env_int("LOGIN_ATTEMPT_RETENTION_DAYS", 90, minimum=1)
+AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 5 * 365, minimum=30)
+CELERY_BEAT_SCHEDULE["members-purge-expired-personal-data"] = {
+    "task": "members.purge_expired_personal_data",
+    "schedule": crontab(hour=3, minute=50),
 }
 
 # --- outbox: every e-mail the portal sends (outbox/services.py) ----------------------------

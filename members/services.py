@@ -647,6 +647,18 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
         LogEntry.objects.filter(content_type=mandate_type, object_pk=str(mandate.pk)).update(object_repr=str(mandate))
     if user is not None:
         LogEntry.objects.filter(actor=user).update(actor_email=user.email, remote_addr=None, remote_port=None)
+        # The login's own entries (the audit trail tracks users) name it and held its identity;
+        # the grants (is_staff, is_superuser, groups…) stay readable.
+        user_type = ContentType.objects.get_for_model(type(user))
+        identity = {"email", "first_name", "last_name"}
+        for entry in LogEntry.objects.filter(content_type=user_type, object_pk=str(user.pk)):
+            changes = entry.changes or {}
+            entry.changes = {f: [MASK, MASK] if f in identity else v for f, v in changes.items()} or None
+            entry.changes_text = ""
+            entry.serialized_data = None
+            entry.additional_data = None
+            entry.object_repr = str(user)
+            entry.save(update_fields=["changes", "changes_text", "serialized_data", "additional_data", "object_repr"])
     logger.info("%s anonymised person %s", by, person.pk)
     return person
 

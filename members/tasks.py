@@ -80,3 +80,11 @@ def run_import_job(job_id: int) -> None:
     from members.imports import import_job_run
 
     import_job_run(job_id=job_id, stale_after=datetime.timedelta(seconds=IMPORT_TIME_LIMIT))
+
+
+@shared_task(name="members.purge_expired_personal_data")
+def purge_expired_personal_data() -> dict:
+    """Daily: apply the retention periods (members/privacy.py, the table in the README). Safe to run twice."""
+    from members.privacy import retention_purge
+
+    return retention_purge(now=timezone.now())

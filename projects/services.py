@@ -8,6 +8,7 @@ import smtplib
 from decimal import Decimal
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -182,6 +183,17 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
             raise ConcurrentUpdate(project.pk)
         event = ProjectEvent.objects.create(
             project=project, from_status=from_status, to_status=to, by=by, at=now, comment=comment.strip()
+        )
+        # The claim is a queryset update(), which the audit trail never sees: log the move ourselves.
+        LogEntry.objects.log_create(
+            project,
+            action=LogEntry.Action.UPDATE,
+            changes={
+                name: [str(getattr(project, name)), str(value)]
+                for name, value in updates.items()
+                if name != "updated_at"
+            },
+            actor=by if by is not None and by.is_authenticated else None,
         )
         notifications = Notification.objects.bulk_create(
             [Notification(event=event, audience=audience) for audience in Notification.Audience.values]
