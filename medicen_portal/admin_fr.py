@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.filters import BooleanFieldListFilter, DateFieldListFilter
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext, pgettext_lazy
 
 THIRD_PARTY_STRINGS = (
     # django-auditlog
@@ -234,6 +234,43 @@ def _permission_names() -> None:
     Permission.__str__ = label
 
 
+# French agrees the participle with the noun: "les organisations sélectionnées", "les projets
+# sélectionnés". Django has one string for every model; these models' names are feminine.
+FEMININE = {
+    "axes.accessattempt",
+    "axes.accesslog",
+    "members.organisation",
+    "members.person",
+    "members.membershipyear",
+    "das.meeting",
+    "das.invitation",
+    "das.topic",
+    "projects.notification",
+    "projects.review",
+    "projects.fundingdecision",
+    "otp_totp.totpdevice",
+    "auditlog.logentry",
+}
+DELETE_SELECTED_FEMININE = pgettext_lazy("feminine", "Delete selected %(verbose_name_plural)s")
+
+
+def _agreeing_delete_action() -> None:
+    from django.contrib.admin.utils import model_format_dict
+
+    original = admin.ModelAdmin.get_action_choices
+
+    def get_action_choices(self, request, *args, **kwargs):
+        choices = original(self, request, *args, **kwargs)
+        if self.opts.label_lower not in FEMININE:
+            return choices
+        return [
+            (name, DELETE_SELECTED_FEMININE % model_format_dict(self.opts) if name == "delete_selected" else label)
+            for name, label in choices
+        ]
+
+    admin.ModelAdmin.get_action_choices = get_action_choices
+
+
 def install() -> None:
     """Replace the third-party admin classes and names by translated ones (after every app is ready)."""
     from auditlog.models import LogEntry
@@ -247,3 +284,4 @@ def install() -> None:
         admin.site.register(model, admin_class)
     _axes_names()
     _permission_names()
+    _agreeing_delete_action()

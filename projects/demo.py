@@ -30,18 +30,22 @@ from projects.selectors import impact_changed
 
 BATCH = 5000
 S = Project.Status
+# Demo data is what French users see first: titles and texts in French (issue 11, item 14).
 TOPICS = [
-    "Point-of-care diagnosis of sepsis",
-    "AI triage of chest CT scans",
-    "Bioprinted cartilage implants",
-    "CAR-T manufacturing at the hospital",
-    "Remote monitoring of heart failure",
-    "Exoskeleton for stroke rehabilitation",
-    "Liquid biopsy for early lung cancer",
-    "Robotic assistance for the operating room",
-    "Nanoparticles for targeted radiotherapy",
-    "Federated learning on hospital data",
+    "Diagnostic rapide du sepsis au lit du patient",
+    "Tri des scanners thoraciques par intelligence artificielle",
+    "Implants de cartilage bio-imprimés",
+    "Production de CAR-T à l'hôpital",
+    "Télésurveillance de l'insuffisance cardiaque",
+    "Exosquelette pour la rééducation après un AVC",
+    "Biopsie liquide pour le dépistage précoce du cancer du poumon",
+    "Assistance robotisée au bloc opératoire",
+    "Nanoparticules pour la radiothérapie ciblée",
+    "Apprentissage fédéré sur les données hospitalières",
 ]
+COLLABORATIVE, SINGLE_COMPANY = "projet de R&D collaboratif", "projet de R&D d\u2019une seule entreprise"
+# Words of a title left out of its acronym.
+ACRONYM_SKIP = {"au", "d", "de", "des", "du", "l", "la", "le", "les", "par", "pour", "sur", "à", "après", "un", "une"}
 PRODUCT_WORDS = ["Sense", "Scan", "Care", "Flow", "Track", "Cyte", "Print", "Guard"]
 # The statuses a proposal went through to reach each status.
 PATHS = {
@@ -111,7 +115,8 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
     for number in range(count):
         status = statuses[number] if number < len(statuses) else rng.choices(statuses, weights)[0]
         topic = rng.choice(TOPICS)
-        acronym = "".join(word[0] for word in topic.split() if word[0].isalpha()).upper()[:6] + f"{number + 1:04d}"
+        initials = (word[0] for word in topic.replace("'", " ").split() if word.lower() not in ACRONYM_SKIP)
+        acronym = "".join(letter for letter in initials if letter.isalpha()).upper()[:6] + f"{number + 1:04d}"
         lead = rng.choice(companies)
         collaborative = rng.random() < 0.8
         budget = Decimal(rng.randrange(300, 12000) * 1000)
@@ -124,8 +129,8 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
             title=topic,
             acronym=acronym,
             lead_organisation_id=lead["pk"],
-            summary=f"{topic}: a {'collaborative' if collaborative else 'single-company'} R&D project.",
-            objectives="Reach the target TRL and prepare the clinical validation.",
+            summary=f"{topic}\u202f: {COLLABORATIVE if collaborative else SINGLE_COMPANY}.",
+            objectives="Atteindre le TRL visé et préparer la validation clinique.",
             primary_area_id=primary,
             kind=Project.Kind.COLLABORATIVE if collaborative else Project.Kind.INDIVIDUAL,
             trl_start=(trl := rng.randrange(2, 6)),
@@ -187,7 +192,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
                     from_status=previous,
                     to_status=status,
                     at=_aware(moment),
-                    comment="Demo data." if status in (S.INFO_REQUESTED, S.NOT_LABELLED) else "",
+                    comment="Données de démonstration." if status in (S.INFO_REQUESTED, S.NOT_LABELLED) else "",
                 )
             )
             event_days.append(moment)
@@ -211,7 +216,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
                         recommendation=Review.Recommendation.DO_NOT_LABEL
                         if project.status == S.NOT_LABELLED
                         else Review.Recommendation.LABEL,
-                        comments="Strong clinical need; clarify the regulatory pathway.",
+                        comments="Besoin clinique fort\u202f; préciser la stratégie réglementaire.",
                         comments_shared=rng.random() < 0.5,
                         submitted_at=_aware(event_days[2], 15),
                         **dict(zip(Review.CRITERIA, scores, strict=True)),
@@ -248,7 +253,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
                                 project_id=project.pk,
                                 name=f"{rng.choice(PRODUCT_WORDS)}{project.acronym[:3].title()}",
                                 launched_on=launch,
-                                description=f"Product from {project.acronym}.",
+                                description=f"Produit issu du projet {project.acronym}.",
                             )
                         )
     through.objects.bulk_create(links, batch_size=BATCH)

@@ -7,6 +7,7 @@ from axes.models import AccessLog
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from members.tests.factories import OrganisationFactory, UserFactory
+from projects.tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,12 @@ def test_login_records_and_permissions_are_named_in_french(staff_client):
     assert "Access Log for" not in record
     assert "Peut ajouter les objets" in group_form
     assert "Can add organisation" not in group_form
+
+
+def test_deleting_selected_rows_agrees_with_the_french_noun(staff_client):
+    ProjectFactory()  # and its organisation: the action menu shows only above rows
+    organisations = _page(staff_client, "/admin/members/organisation/")
+    projects = _page(staff_client, "/admin/projects/project/")
+
+    assert "Supprimer les organisations sélectionnées" in organisations
+    assert "Supprimer les projets sélectionnés" in projects
