@@ -107,7 +107,9 @@ def _describe(person) -> str:
 
 
 class AgendaForm(forms.Form):
-    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.none())
+    topic = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Topic.objects.none(), widget=forms.Select(attrs={"class": "form-select"})
+    )
 
     def __init__(self, *args, meeting: Meeting, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -130,7 +132,7 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args, meeting: Meeting, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attended"].queryset = meeting.invitations.select_related("person")
+        self.fields["attended"].queryset = meeting.invitations.active().select_related("person")
         self.fields["attended"].label_from_instance = lambda invitation: invitation.person.full_name
         self.fields["selected"].queryset = Topic.objects.filter(agenda_items__meeting=meeting)
 

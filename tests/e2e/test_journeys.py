@@ -265,6 +265,11 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
     match = re.search(r"/meetings/(\d+)/$", staff.url)
     assert match, staff.url
     meeting_id = int(match.group(1))
+    journey.shot(staff, "staff-meeting-draft")
+    # Prepared first: nobody is e-mailed until staff send the invitations (and confirm).
+    staff.once("dialog", lambda dialog: dialog.accept())
+    staff.click(f"main form[action='/meetings/{meeting_id}/send/'] button[type=submit]")
+    staff.wait_for_load_state()
     journey.shot(staff, "staff-meeting-scheduled")
 
     # 2. The invitation reaches the KOL (the board's president, the one with an address).
