@@ -331,7 +331,6 @@ from celery.schedules import crontab  # noqa: E402
 MEMBERS_RENEWAL_REMINDER_DAYS = env_int("MEMBERS_RENEWAL_REMINDER_DAYS", 45, minimum=1)  # before 31 December
 MEMBERS_GRACE_DAYS = env_int("MEMBERS_GRACE_DAYS", 90, minimum=1)  # unpaid after 1 January: member until then
 MEMBERS_INVITATION_DAYS = env_int("MEMBERS_INVITATION_DAYS", 7, minimum=1)  # set-password links expire
-MEMBERS_EMAIL_RETRY_SECONDS = env_int("MEMBERS_EMAIL_RETRY_SECONDS", 30, minimum=1)  # first retry; then doubling
 # Pages of the public directory are cached this long; any change to what it shows drops them at once.
 MEMBERS_DIRECTORY_CACHE_SECONDS = env_int("MEMBERS_DIRECTORY_CACHE_SECONDS", 300, minimum=0)
 MEMBERS_IMPORT_MAX_BYTES = env_int("MEMBERS_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
@@ -359,16 +358,7 @@ DAS_AREA_SECTIONS = [
     "das.selectors.area_meetings_section",
 ]
 
-# --- projects: proposal notifications ---------------------------------------------------
-# Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
-# Every PROJECTS_NOTIFICATION_SCAN_SECONDS, notifications never attempted PROJECTS_NOTIFICATION_STALE_SECONDS
-# after their transition are enqueued again (fault runs shorten both: bench/faults.py).
-PROJECTS_NOTIFICATION_SCAN_SECONDS = env_int("PROJECTS_NOTIFICATION_SCAN_SECONDS", 600, minimum=10)
-PROJECTS_NOTIFICATION_STALE_SECONDS = env_int("PROJECTS_NOTIFICATION_STALE_SECONDS", 600, minimum=60)
-CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
-    "task": "projects.enqueue_stale_notifications",
-    "schedule": float(PROJECTS_NOTIFICATION_SCAN_SECONDS),
-}
+# --- projects -----------------------------------------------------------------------------
 # Drafts never submitted are deleted, with their attachments, after this many days untouched.
 # The impact dashboard's figures are cached this long; transitions, decisions, products and admin edits drop them.
 PROJECTS_IMPACT_CACHE_SECONDS = env_int("PROJECTS_IMPACT_CACHE_SECONDS", 300, minimum=0)

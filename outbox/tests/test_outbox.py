@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import smtplib
 
 import psycopg
 import pytest
@@ -276,14 +275,3 @@ def test_the_sender_s_database_connection_terminated_while_sending_still_deliver
 def _dsn() -> str:
     db = settings.DATABASES["default"]
     return f"host={db['HOST']} port={db['PORT'] or 5432} user={db['USER']} dbname={db['NAME']}"
-
-
-def test_is_transient_knows_smtp_replies_network_and_database_errors():
-    from django.db import OperationalError
-
-    assert services.is_transient(smtplib.SMTPDataError(451, b"later"))
-    assert not services.is_transient(smtplib.SMTPDataError(550, b"no"))
-    assert services.is_transient(smtplib.SMTPServerDisconnected())
-    assert services.is_transient(ConnectionRefusedError())
-    assert services.is_transient(OperationalError("terminating connection due to administrator command"))
-    assert not services.is_transient(smtplib.SMTPNotSupportedError())
