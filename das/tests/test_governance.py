@@ -276,3 +276,18 @@ def test_postgresql_refuses_two_overlapping_dated_presidencies_of_one_area():
     MandateFactory(area=StrategicAreaFactory(), role=Mandate.Role.PRESIDENT, start_date=datetime.date(2022, 1, 1))
     MandateFactory(area=area, role=Mandate.Role.VICE_PRESIDENT, start_date=datetime.date(2022, 1, 1))
     assert Mandate.objects.filter(area=area, role=Mandate.Role.PRESIDENT).count() == 2
+
+
+def test_anonymising_a_former_board_member_removes_the_titles_published_on_their_mandates():
+    from members.services import person_anonymise
+    from members.tests.factories import UserFactory
+
+    governance_load()
+    frija = Mandate.objects.get(person__last_name="Frija")
+    Mandate.objects.filter(pk=frija.pk).update(end_date=datetime.date(2022, 1, 1))
+
+    person_anonymise(person=frija.person, by=UserFactory(is_staff=True))
+
+    frija.refresh_from_db()
+    assert (frija.position_fr, frija.position_en, frija.affiliation) == ("", "", "")
+    assert (frija.role, frija.start_date) == ("vice_president", datetime.date(2019, 10, 10))
