@@ -1,3 +1,6 @@
+import datetime
+
+from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
@@ -7,8 +10,35 @@ from django.utils.translation import gettext_lazy as _
 from das.models import Delivery, Invitation, Mandate, Meeting, SeedRecord, StrategicArea, Topic
 
 
+class MandateFormSet(forms.BaseInlineFormSet):
+    """Two presidencies entered together on one area's page must not overlap either.
+
+    Each row's Mandate.clean() compares it with the rows already saved; this compares the
+    rows of the form with each other, so the page says why instead of PostgreSQL refusing
+    the save (the exclusion constraint of migration 0005).
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        spans = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if (
+                not data
+                or data.get("DELETE")
+                or data.get("role") != Mandate.Role.PRESIDENT
+                or not data.get("start_date")
+            ):
+                continue
+            start, end = data["start_date"], data.get("end_date") or datetime.date.max
+            if any(start < other_end and other_start < end for other_start, other_end in spans):
+                raise forms.ValidationError(gettext("This strategic area already has a president over this period."))
+            spans.append((start, end))
+
+
 class MandateInline(admin.TabularInline):
     model = Mandate
+    formset = MandateFormSet
     extra = 0
     autocomplete_fields = ["person", "organisation"]
     fields = ["person", "role", "feminine_title", "start_date", "end_date", "position_fr", "affiliation"]

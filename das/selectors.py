@@ -104,7 +104,16 @@ def personal_data(person) -> dict:
     invitations = Invitation.objects.filter(person=person).select_related("meeting").order_by("meeting__starts_at")
     return {
         "mandates": [
-            {"area": m.area.code, "role": m.role, "start_date": m.start_date, "end_date": m.end_date} for m in mandates
+            {
+                "area": m.area.code,
+                "role": m.role,
+                "start_date": m.start_date,
+                "end_date": m.end_date,
+                "job_title_fr": m.position_fr,
+                "job_title_en": m.position_en,
+                "affiliation": m.affiliation,
+            }
+            for m in mandates
         ],
         "meeting_invitations": [
             {

@@ -158,12 +158,16 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
     """Anonymisation, das side: revoke the calendar feed, skip pending e-mails, scrub addresses.
 
     Mandates, invitations, answers and attendance stay (past records, committee figures);
-    only the person's address goes. Runs inside person_anonymise()'s transaction.
+    the person's address and the titles published on their mandates go. Runs inside
+    person_anonymise()'s transaction.
     """
     from das.meetings import engine
     from das.models import CalendarFeed, Delivery, Invitation
 
     CalendarFeed.objects.filter(person=person).delete()
+    # A past board keeps the seat (role, dates, member organisation) but not the job title
+    # and affiliation as published, which would name the person again.
+    Mandate.objects.filter(person=person).update(position_fr="", position_en="", affiliation="")
     Delivery.objects.filter(invitation__person=person, status=Delivery.Status.PENDING).update(
         status=Delivery.Status.SKIPPED, reason=engine.REASON_ANONYMISED, updated_at=now
     )

@@ -276,3 +276,54 @@ def test_postgresql_refuses_two_overlapping_dated_presidencies_of_one_area():
     MandateFactory(area=StrategicAreaFactory(), role=Mandate.Role.PRESIDENT, start_date=datetime.date(2022, 1, 1))
     MandateFactory(area=area, role=Mandate.Role.VICE_PRESIDENT, start_date=datetime.date(2022, 1, 1))
     assert Mandate.objects.filter(area=area, role=Mandate.Role.PRESIDENT).count() == 2
+
+
+def test_anonymising_a_former_board_member_removes_the_titles_published_on_their_mandates():
+    from members.services import person_anonymise
+    from members.tests.factories import UserFactory
+
+    governance_load()
+    frija = Mandate.objects.get(person__last_name="Frija")
+    Mandate.objects.filter(pk=frija.pk).update(end_date=datetime.date(2022, 1, 1))
+
+    person_anonymise(person=frija.person, by=UserFactory(is_staff=True))
+
+    frija.refresh_from_db()
+    assert (frija.position_fr, frija.position_en, frija.affiliation) == ("", "", "")
+    assert (frija.role, frija.start_date) == ("vice_president", datetime.date(2019, 10, 10))
+
+
+def test_the_admin_says_why_when_two_overlapping_presidencies_are_entered_together(client):
+    from members.tests.factories import UserFactory
+
+    area = StrategicAreaFactory(code="imaging", name_fr="Imagerie", name_en="Imaging")
+    first, second = PersonFactory(), PersonFactory()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    data = {
+        "code": "imaging",
+        "name_fr": "Imagerie",
+        "name_en": "Imaging",
+        "description_fr": "",
+        "description_en": "",
+        "position": "2",
+        "mandates-TOTAL_FORMS": "2",
+        "mandates-INITIAL_FORMS": "0",
+        "mandates-MIN_NUM_FORMS": "0",
+        "mandates-MAX_NUM_FORMS": "1000",
+    }
+    for i, (person, start, end) in enumerate(((first, "2020-01-01", "2023-01-01"), (second, "2022-01-01", ""))):
+        data |= {
+            f"mandates-{i}-person": str(person.pk),
+            f"mandates-{i}-role": "president",
+            f"mandates-{i}-start_date": start,
+            f"mandates-{i}-end_date": end,
+            f"mandates-{i}-position_fr": "",
+            f"mandates-{i}-affiliation": "",
+            f"mandates-{i}-organisation": "",
+        }
+
+    response = client.post(f"/admin/das/strategicarea/{area.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "déjà un président sur cette période" in response.content.decode()
+    assert not Mandate.objects.filter(area=area).exists()
