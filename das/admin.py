@@ -83,12 +83,13 @@ class MeetingAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["meeting", "person", "source", "response", "responded_at", "attended"]
-    list_filter = ["response", "source", "meeting"]
+    list_display = ["meeting", "person", "source", "response", "responded_at", "attended", "withdrawn_at"]
+    list_filter = ["response", "source", ("withdrawn_at", admin.EmptyFieldListFilter), "meeting"]
     search_fields = ["person__last_name", "person__first_name", "meeting__title"]
     list_select_related = ["meeting", "person"]
     raw_id_fields = ["meeting", "person"]
-    readonly_fields = ["email", "response", "responded_at"]
+    # Withdrawal goes through the meeting page (it skips e-mails and tells the person).
+    readonly_fields = ["email", "response", "responded_at", "withdrawn_at"]
 
 
 class StuckFilter(admin.SimpleListFilter):

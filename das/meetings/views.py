@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from das.meetings import selectors, services
@@ -176,7 +177,10 @@ def meeting_send(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("The invitations are on their way to %(n)s people.") % {"n": sent})
+        text = ngettext(
+            "The invitation is on its way to %(n)s person.", "The invitations are on their way to %(n)s people.", sent
+        )
+        messages.success(request, text % {"n": sent})
     return redirect("das:meeting_detail", pk=meeting.pk)
 
 
