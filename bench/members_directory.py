@@ -255,6 +255,7 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         print(f"{'run':24s} {'requests':>9s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s}")
         results = {}
+        figures: list[str] = []  # read by bench/run_all.py into the table of targets
         for name in ("directory", "uncached", "bare", "changelist"):
             # The directory is public: its visitors are anonymous; the changelist is staff's.
             who = cookie if name == "changelist" else ""
@@ -269,10 +270,12 @@ def main() -> None:
                     f"{label:24s} {len(latencies):9d} {throughput:8.1f} {1000 * statistics.median(latencies):8.1f} "
                     f"{1000 * percentile(latencies, 0.95):8.1f} {errors:7d}"
                 )
+                figures.append(f"figure: {name}_x{clients}_p95_ms {1000 * percentile(latencies, 0.95):.1f}")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         print(f"\nthroughput against the bare view ({args.clients} clients):")
         print(f"  directory (page cache on, as served)  / bare: {results['directory'] / results['bare']:.2f}")
         print(f"  directory (page cache off, every page computed) / bare: {results['uncached'] / results['bare']:.2f}")
+        print("\n".join(figures))
     finally:
         server.terminate()
         server.wait(timeout=20)

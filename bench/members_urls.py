@@ -7,16 +7,16 @@ from django.urls import path
 
 from medicen_portal.urls import urlpatterns as portal_urlpatterns
 from members.forms import DirectoryFilterForm
-from members.selectors import directory_organisations, membership_mix
+from members.selectors import IdsFirst, directory_departements, directory_organisations, membership_mix
 from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
     """Runs exactly the directory's queries (filter form's choices, count, page, prefetch, mix) and renders nothing."""
-    form = DirectoryFilterForm(request.GET or None)
+    form = DirectoryFilterForm(request.GET or None, departements=directory_departements())
     filters = form.filters()
     mix = membership_mix()
-    paginator = Paginator(directory_organisations(**filters), form.page_size())
+    paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), form.page_size())
     if not any(filters.values()):
         paginator.count = mix["listed"]
     page = paginator.get_page(request.GET.get("page"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import tempfile
 
 from django import forms
@@ -9,17 +10,20 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from common.cache import cached, generation
 from members import services
 from members.forms import ExportForm, ImportForm, OrganisationAdminForm
 from members.imports import (
@@ -31,7 +35,7 @@ from members.imports import (
 )
 from members.models import FeeRate, ImportJob, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
-from members.selectors import directory_changed
+from members.selectors import DIRECTORY, directory_changed
 from members.tasks import run_import_job
 
 IMPORT_PHASES = {
@@ -122,8 +126,29 @@ class MembershipYearInline(admin.TabularInline):
     ordering = ["-year"]
 
 
+class CachedCountPaginator(Paginator):
+    """The changelist's paginator, whose COUNT is kept a minute per query and dropped when organisations change.
+
+    At 100,000 organisations the COUNT of the unfiltered changelist is its one costly query
+    (an index-only scan of every row, 10 ms on a quiet machine, 39 ms under load; the page
+    itself is 0.3 ms): staff paging through a list do not need it recounted at every click.
+    Every write path of organisations calls `directory_changed()`, which moves the generation.
+    """
+
+    COUNT_SECONDS = 60
+
+    @cached_property
+    def count(self) -> int:
+        query = self.object_list.query
+        sql, params = query.sql_with_params()
+        digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
+        key = f"{DIRECTORY}:{generation(DIRECTORY)}:admin-count:{digest}"
+        return cached(key, lambda: Paginator.count.func(self), seconds=self.COUNT_SECONDS)
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    paginator = CachedCountPaginator
     form = OrganisationAdminForm
     list_display = ["name", "category", "status", "siren", "postcode", "city", "member_since"]
     list_filter = ["status", "category", DasFilter, DepartementFilter, "directory_opt_in"]

@@ -96,6 +96,54 @@ def directory_organisations(
     return organisations
 
 
+class IdsFirst:
+    """The directory's list for a Paginator: a page's ids first, then the rows of those ids by primary key.
+
+    Without a search, the page's ids come from the listed members' (name, id) index alone (an
+    index-only scan, however far the page): OFFSET on the full rows made PostgreSQL read, and
+    throw away, every row before the page (4,800 for page 200: 27 ms at 100,000 organisations).
+    With a search, every matching id is read at once, in order, from the trigram index of
+    listed members (members migration 0007), and the count is their number: PostgreSQL otherwise
+    walked the name index testing each row against the term (7,741 rows to fill the first page
+    of "cardio", 42 to 62 ms) and counted the matches in a second query (20 ms). Past
+    SEARCH_IDS_CAP matches, a broad term falls back to the count and the page.
+    """
+
+    SEARCH_IDS_CAP = 10_000
+
+    def __init__(self, queryset: QuerySet[Organisation], *, search: bool = False) -> None:
+        self.queryset = queryset
+        self.search = search
+        self._ids: list[int] | None = None
+
+    def _all_ids(self) -> list[int] | None:
+        if self.search and self._ids is None:
+            ids = list(self.queryset.prefetch_related(None).values_list("pk", flat=True)[: self.SEARCH_IDS_CAP + 1])
+            self._ids = ids if len(ids) <= self.SEARCH_IDS_CAP else []
+            self.search = bool(self._ids) or len(ids) == 0
+        return self._ids if self.search else None
+
+    def count(self) -> int:
+        ids = self._all_ids()
+        return len(ids) if ids is not None else self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        ids = self._all_ids()
+        if ids is not None:
+            ids = ids[item]
+        else:
+            ids = list(self.queryset.prefetch_related(None).values_list("pk", flat=True)[item])
+        if not ids:
+            return []
+        rows = {organisation.pk: organisation for organisation in self.queryset.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 def membership_mix() -> dict[str, int]:
     """Active members by side of the "triple helix": industry, research and clinical, public bodies, others;
     and how many are listed in the directory.

@@ -34,6 +34,7 @@ from members.permissions import (
 )
 from members.privacy import personal_data_export
 from members.selectors import (
+    IdsFirst,
     directory_departements,
     directory_organisations,
     directory_page_key,
@@ -52,7 +53,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     mix = membership_mix()
 
     def results() -> str:
-        paginator = Paginator(directory_organisations(**filters), page_size)
+        paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), page_size)
         if not any(filters.values()):
             # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
             paginator.count = mix["listed"]

@@ -142,6 +142,7 @@ def changelist_queries(client) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    cache.clear()  # counted cold: the changelist's COUNT is cached a minute (CachedCountPaginator)
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/admin/members/organisation/")
     assert response.status_code == 200
@@ -233,3 +234,41 @@ def test_the_directory_numbers_its_pages(areas):
     assert 'aria-current="page">\n            <span class="page-link">2</span>' in page
     assert 'href="?per_page=12&amp;page=1"' in page and 'href="?per_page=12&amp;page=3"' in page
     assert "Précédent" in page and "Suivant" in page
+
+
+def test_the_changelist_count_is_cached_until_an_organisation_changes(
+    areas, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from members.selectors import directory_changed
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    make(3, areas)
+    cold = changelist_queries(client)
+
+    with django_assert_max_num_queries(cold - 1):
+        warm = client.get("/admin/members/organisation/").content.decode()
+    OrganisationFactory(name="Newcomer")
+    with django_capture_on_commit_callbacks(execute=True):
+        directory_changed()  # as every write path of organisations does
+    with django_assert_max_num_queries(cold):
+        after = client.get("/admin/members/organisation/").content.decode()
+
+    assert "3 organisations" in warm
+    assert "4 organisations" in after and "Newcomer" in after
+
+
+def test_a_search_counts_and_pages_its_matches_from_their_ids_and_falls_back_past_the_cap(areas, monkeypatch):
+    from members.selectors import IdsFirst
+
+    make(5, areas, city="Lyon")
+    OrganisationFactory(name="Elsewhere", city="Brest")
+
+    few = Client().get("/members/", {"q": "lyon", "per_page": 12}).content.decode()
+    cache.clear()
+    monkeypatch.setattr(IdsFirst, "SEARCH_IDS_CAP", 2)
+    many = Client().get("/members/", {"q": "lyon", "per_page": 12}).content.decode()
+
+    for page in (few, many):
+        assert "5 organisations trouvées parmi les 6 inscrites" in page
+        assert "Elsewhere" not in page and page.count("member-card") == 5
