@@ -153,6 +153,35 @@ def english_finder(phrases: list[str]):
     return find
 
 
+TYPOGRAPHY = [
+    (re.compile(r"[A-Za-zÀ-ÿ)»][;:!?](?=[ \n]|$)"), "no space before ; : ! ?"),
+    (re.compile(r"[A-Za-zÀ-ÿ0-9)»] [;:!?](?=[ \n]|$)"), "a breaking space before ; : ! ?"),
+    (re.compile(r"[A-Za-zÀ-ÿ0-9)»] ,"), "a space before a comma"),
+]
+
+
+def french_typography(text: str) -> list[str]:
+    """Where a French page's text breaks French punctuation rules (a no-break space, narrow or
+    not, is accepted before ; : ! ?: Django's own French uses U+00A0)."""
+    found = []
+    for rule, why in TYPOGRAPHY:
+        for match in rule.finditer(text):
+            context = text[max(0, match.start() - 25) : match.end() + 10].replace("\n", " ⏎ ")
+            found.append(f"{why}: “{context.strip()}”")
+            if len(found) >= 4:
+                return found
+    return found
+
+
+def test_french_typography_flags_what_a_french_reader_would_correct():
+    assert french_typography("Jérôme Sallette , Chief innovation officer") != []
+    assert french_typography("Accepté: 0") != []
+    assert french_typography("Accepté : 0") != []
+    found = french_typography("Accepté\u202f: 0, refusé\u00a0: 1 ; https://medicen.example à 14:00")
+
+    assert len(found) == 1 and found[0].startswith("a breaking space before")  # the " ;" only
+
+
 def test_a_word_of_an_organisation_name_is_not_taken_for_an_untranslated_string():
     find = english_finder(["Partner", "Log out"])
 
@@ -281,6 +310,9 @@ class Walker:
             english = self.english_check(content["text"])
             if english:
                 visit.problems.append("English on the French page: " + "; ".join(f"“{e}”" for e in english[:12]))
+            typography = french_typography(content["text"])
+            if typography:
+                visit.problems.append("French typography: " + "; ".join(typography))
         for form in content["forms"]:
             unconfirmed = irreversible(form, content["text"])
             if (
