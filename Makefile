@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test lint audit format messages pytest e2e load faults bench migrate clean
+.PHONY: help install run serve test lint audit format messages pytest e2e screenshots load faults bench migrate clean
 
 help:
 	@echo "make run     set up (.venv, migrate, seed) and start web + worker + beat on http://127.0.0.1:8000"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint    ruff, formatting, migrations, translations, bandit and pip-audit"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make e2e     browser journeys (Playwright + Chromium) against gunicorn, PostgreSQL, Redis, a worker and an SMTP sink"
+	@echo "make screenshots  the README's screenshots (home, directory, a proposal) into docs/screenshots/"
 	@echo "make load    locust: 50 users for 60 s against 100,000 organisations and 10,000 proposals"
 	@echo "make faults  Redis down, worker SIGKILL, PostgreSQL restart, SMTP 4xx: owed / delivered / lost / duplicated"
 	@echo "make bench   every benchmark in bench/, figures written to docs/performance.md"
@@ -92,6 +93,10 @@ test: lint pytest
 # SMTP sink (bench/harness.py) and leaves the machine's services alone.
 e2e: install
 	$(BIN)/pytest -m e2e tests/e2e
+
+# The README's three screenshots, from a throwaway stack with the demo data (tests/e2e/screenshots.py).
+screenshots: install
+	$(BIN)/python -m tests.e2e.screenshots
 
 load: install
 	$(BIN)/python bench/load.py

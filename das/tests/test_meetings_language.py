@@ -23,5 +23,5 @@ def test_an_english_speaking_kol_gets_english_and_a_french_one_french(now):
 
     subjects = {message.to[0]: message.subject for message in mail.outbox}
     assert subjects["kol@oxford.example"].startswith("Invitation: ")
-    assert subjects["kol@aphp.example"].startswith("Invitation : ")
-    assert subjects["kol@inserm.example"].startswith("Invitation : ")
+    assert subjects["kol@aphp.example"].startswith("Invitation\u202f: ")
+    assert subjects["kol@inserm.example"].startswith("Invitation\u202f: ")

@@ -83,7 +83,7 @@ def test_a_renewal_reminder_goes_out_in_each_recipients_language(fee_grid, mailo
     by_address = {message.to[0]: message for message in mailoutbox}
     assert by_address["finance@london.example"].subject == ("Medicen Paris Region: renewal of your membership for 2027")
     assert by_address["compta@paris.example"].subject == (
-        "Medicen Paris Region : renouvellement de votre adhésion pour 2027"
+        "Medicen Paris Region\u202f: renouvellement de votre adhésion pour 2027"
     )
 
 

@@ -117,11 +117,76 @@ def english_phrases(po: Path) -> list[str]:
     return sorted(phrases, key=len, reverse=True)
 
 
+# English the admin showed from third-party apps before medicen_portal/admin_fr.py named them
+# (app labels and plain strings that are no msgid of the portal's catalogue).
+THIRD_PARTY_ENGLISH = ["Axes", "Otp_Totp", "TOTP device", "TOTP devices", "Access Log for", "Correlation ID"]
+
+
 @pytest.fixture(scope="session")
 def english_on_french_page():
-    phrases = english_phrases(BASE_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+    phrases = english_phrases(BASE_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.po") + THIRD_PARTY_ENGLISH
+    return english_finder(phrases)
+
+
+def english_finder(phrases: list[str]):
+    """A function returning the phrases found in a text.
+
+    A one-word phrase inside a proper name ("Imaging Partner SA": the msgid "Partner") is data,
+    not an untranslated string: it is skipped when a capitalised word stands right before or
+    after it on the same line.
+    """
     pattern = re.compile(r"(?<![\w'\u2019-])(" + "|".join(re.escape(p) for p in phrases) + r")(?![\w'\u2019-])")
-    return lambda text: sorted(set(pattern.findall(text)))
+    name_before, name_after = re.compile(r"[A-Z][\w.&'-]* $"), re.compile(r"^ [A-Z]")
+
+    def find(text: str) -> list[str]:
+        found = set()
+        for match in pattern.finditer(text):
+            phrase = match.group(1)
+            if " " not in phrase and (
+                name_before.search(text[max(0, match.start() - 40) : match.start()])
+                or name_after.match(text[match.end() : match.end() + 3])
+            ):
+                continue
+            found.add(phrase)
+        return sorted(found)
+
+    return find
+
+
+TYPOGRAPHY = [
+    (re.compile(r"[A-Za-zÀ-ÿ)»][;:!?](?=[ \n]|$)"), "no space before ; : ! ?"),
+    (re.compile(r"[A-Za-zÀ-ÿ0-9)»] [;:!?](?=[ \n]|$)"), "a breaking space before ; : ! ?"),
+    (re.compile(r"[A-Za-zÀ-ÿ0-9)»] ,"), "a space before a comma"),
+]
+
+
+def french_typography(text: str) -> list[str]:
+    """Where a French page's text breaks French punctuation rules (a no-break space, narrow or
+    not, is accepted before ; : ! ?: Django's own French uses U+00A0)."""
+    found = []
+    for rule, why in TYPOGRAPHY:
+        for match in rule.finditer(text):
+            context = text[max(0, match.start() - 25) : match.end() + 10].replace("\n", " ⏎ ")
+            found.append(f"{why}: “{context.strip()}”")
+            if len(found) >= 4:
+                return found
+    return found
+
+
+def test_french_typography_flags_what_a_french_reader_would_correct():
+    assert french_typography("Jérôme Sallette , Chief innovation officer") != []
+    assert french_typography("Accepté: 0") != []
+    assert french_typography("Accepté : 0") != []
+    found = french_typography("Accepté\u202f: 0, refusé\u00a0: 1 ; https://medicen.example à 14:00")
+
+    assert len(found) == 1 and found[0].startswith("a breaking space before")  # the " ;" only
+
+
+def test_a_word_of_an_organisation_name_is_not_taken_for_an_untranslated_string():
+    find = english_finder(["Partner", "Log out"])
+
+    assert find("Imaging Partner SA\nPartenaire") == []
+    assert find("Rôle\nPartner\nLog out") == ["Log out", "Partner"]
 
 
 def test_the_english_phrase_list_finds_untranslated_strings_and_spares_french_ones():
@@ -245,6 +310,9 @@ class Walker:
             english = self.english_check(content["text"])
             if english:
                 visit.problems.append("English on the French page: " + "; ".join(f"“{e}”" for e in english[:12]))
+            typography = french_typography(content["text"])
+            if typography:
+                visit.problems.append("French typography: " + "; ".join(typography))
         for form in content["forms"]:
             unconfirmed = irreversible(form, content["text"])
             if (
@@ -367,8 +435,8 @@ def message_after_a_refused_upload(walker: Walker, sweep: dict) -> None:
         page.goto(f"{walker.stack.url}/projects/{sweep['contact_draft']}/")
     upload = page.locator("input[type=file]").first
     upload.set_input_files({"name": "virus.exe", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00not a pdf"})
-    upload.evaluate("input => input.form.requestSubmit()")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        upload.evaluate("input => input.form.requestSubmit()")
     visit = Visit(walker.role, walker.language, page.url, "refused upload", 200)
     walker.visits.append(visit)
     walker.shots += 1
