@@ -507,11 +507,18 @@ def messages_send(*, message_ids: Sequence[int], now: datetime.datetime | None =
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-    rows = list(
-        Message.objects.filter(claim_token=token, status=Message.Status.SENDING)
-        .prefetch_related("attachments")
-        .order_by("pk")
-    )
+    claimed = Message.objects.filter(claim_token=token, status=Message.Status.SENDING)
+    for attempt in range(6):
+        # The claim is committed: reading it back survives a database restart too, or these rows
+        # would wait in "sending" for the lease.
+        try:
+            rows = list(claimed.prefetch_related("attachments").order_by("pk"))
+            break
+        except (OperationalError, InterfaceError):
+            if attempt == 5:
+                raise
+            connection.close()
+            time.sleep(0.5 * (attempt + 1))
     result.not_ours = len(set(message_ids)) - len(rows)
     writes = _Writes()
     for index, message in enumerate(rows):
