@@ -111,7 +111,17 @@ class StuckFilter(admin.SimpleListFilter):
 class DeliveryAdmin(admin.ModelAdmin):
     """Every e-mail of every meeting, with its status and reason. Rows are written by the engine only."""
 
-    list_display = ["meeting", "kind", "offset_minutes", "email", "due_at", "status", "attempts", "sent_at", "reason"]
+    list_display = [
+        "meeting",
+        "kind",
+        "offset_minutes",
+        "email",
+        "due_at",
+        "status",
+        "attempts",
+        "sent_at",
+        "reason_shown",
+    ]
     list_filter = [StuckFilter, "status", "kind", "meeting"]
     search_fields = ["email", "meeting__title"]
     list_select_related = ["meeting"]
@@ -123,6 +133,10 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_shown(self, obj: Delivery) -> str:
+        return obj.reason_text
 
     @admin.action(description=_("Send again (failed, or stuck after checking it did not go out)"))
     def requeue(self, request, queryset):

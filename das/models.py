@@ -435,6 +435,19 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
+    class SkipReason(models.TextChoices):
+        """Why a delivery was skipped: a code (stable, a query key), shown as the label."""
+
+        CANCELLED = "cancelled", _("The meeting was cancelled.")
+        STARTED = "started", _("The meeting had already started when this e-mail came due.")
+        DECLINED = "declined", _("The invitee declined.")
+        SUPERSEDED = "superseded", _("Superseded by a later version of the invitation.")
+        INVITED_LATE = "invited_late", _("The invitation was sent after this reminder's moment.")
+        MOVED_PAST = "moved_past", _("The meeting was rescheduled and this reminder's moment had already passed.")
+        REMOVED = "removed", _("This reminder was removed from the meeting.")
+        UNINVITED = "uninvited", _("The invitee was removed from the meeting.")
+        ANONYMISED = "anonymised", _("The invitee left and was anonymised.")
+
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="deliveries")
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -490,6 +503,15 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.email} ({self.get_status_display()})"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: a skip code's label, or the engine's note (stored in English)."""
+        from django.utils.translation import gettext
+
+        if self.reason in self.SkipReason.values:
+            return str(self.SkipReason(self.reason).label)
+        return gettext(self.reason) if self.reason else ""
 
 
 class CalendarFeed(models.Model):

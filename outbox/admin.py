@@ -12,7 +12,7 @@ from outbox.services import messages_requeue
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):
-    title = _("needs attention")
+    title = _("status to check")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
@@ -41,7 +41,7 @@ class AttachmentInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "recipients", "subject", "status", "uncertain", "attempts", "sent_at"]
+    list_display = ["subject", "recipients", "status", "uncertain", "attempts", "kind", "created_at"]
     list_filter = [NeedsAttentionFilter, "status", "kind"]
     search_fields = ["key", "subject", "to"]
     date_hierarchy = "created_at"
@@ -54,7 +54,7 @@ class MessageAdmin(admin.ModelAdmin):
         "last_error", "message_id", "created_at", "updated_at",
     ]  # fmt: skip
 
-    def get_queryset(self, request):
+    def get_ordering(self, request):
         # Failed and uncertain first: they are what staff come here for.
         attention = Case(
             When(status=Message.Status.FAILED, then=Value(0)),
@@ -62,7 +62,7 @@ class MessageAdmin(admin.ModelAdmin):
             default=Value(1),
             output_field=IntegerField(),
         )
-        return super().get_queryset(request).annotate(attention=attention).order_by("attention", "-created_at", "-pk")
+        return [attention.asc(), "-created_at", "-pk"]
 
     @admin.display(description=_("to"))
     def recipients(self, obj: Message) -> str:

@@ -48,16 +48,17 @@ LEASE = datetime.timedelta(seconds=settings.MEETINGS_SCAN_LEASE_SECONDS)  # defa
 STUCK_AFTER = datetime.timedelta(minutes=15)
 BATCH_SIZE = 500
 
-# Reasons are stored in English (stable, greppable) and translated when shown.
-REASON_CANCELLED = gettext_noop("The meeting was cancelled.")
-REASON_STARTED = gettext_noop("The meeting had already started when this e-mail came due.")
-REASON_DECLINED = gettext_noop("The invitee declined.")
-REASON_SUPERSEDED = gettext_noop("Superseded by a later version of the invitation.")
-REASON_INVITED_LATE = gettext_noop("The invitation was sent after this reminder's moment.")
-REASON_MOVED_PAST = gettext_noop("The meeting was rescheduled and this reminder's moment had already passed.")
-REASON_REMOVED = gettext_noop("This reminder was removed from the meeting.")
-REASON_UNINVITED = gettext_noop("The invitee was removed from the meeting.")
-REASON_ANONYMISED = gettext_noop("The invitee left and was anonymised.")
+# Why a delivery was skipped: codes (Delivery.SkipReason), shown by their translated label.
+REASON_CANCELLED = Delivery.SkipReason.CANCELLED
+REASON_STARTED = Delivery.SkipReason.STARTED
+REASON_DECLINED = Delivery.SkipReason.DECLINED
+REASON_SUPERSEDED = Delivery.SkipReason.SUPERSEDED
+REASON_INVITED_LATE = Delivery.SkipReason.INVITED_LATE
+REASON_MOVED_PAST = Delivery.SkipReason.MOVED_PAST
+REASON_REMOVED = Delivery.SkipReason.REMOVED
+REASON_UNINVITED = Delivery.SkipReason.UNINVITED
+REASON_ANONYMISED = Delivery.SkipReason.ANONYMISED
+# Notes on the sending itself are stored in English (stable, greppable) and translated when shown.
 REASON_STUCK = gettext_noop(
     "Stuck in 'sending' for more than 15 minutes: the worker stopped after handing the message to the "
     "SMTP server and before its answer. The e-mail has probably gone out; check before re-sending."

@@ -15,7 +15,11 @@ def can_use_meetings(user) -> bool:
 
 @register.filter
 def reason_text(reason: str) -> str:
-    """Delivery reasons are stored in English; show them in the reader's language."""
+    """A delivery's reason in the reader's language: a skip code's label, or a note stored in English."""
+    from das.models import Delivery
+
+    if reason in Delivery.SkipReason.values:
+        return str(Delivery.SkipReason(reason).label)
     return gettext(reason) if reason else ""
 
 

@@ -275,3 +275,45 @@ def test_the_sender_s_database_connection_terminated_while_sending_still_deliver
 def _dsn() -> str:
     db = settings.DATABASES["default"]
     return f"host={db['HOST']} port={db['PORT'] or 5432} user={db['USER']} dbname={db['NAME']}"
+
+
+def test_a_batch_costs_one_database_write_per_message(smtp_sink):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_send(count: int, prefix: str) -> int:
+        ids = [_enqueue(f"{prefix}:{i}").pk for i in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            assert messages_send(message_ids=ids).sent == count
+        return len(queries)
+
+    small, large = queries_to_send(10, "small"), queries_to_send(30, "large")
+    # Per message one statement: its hand-over, carrying the previous message's "sent" mark.
+    assert large - small == 20
+    assert small <= 10 + 10  # the claim, the read-back, the attachments, the last mark (with savepoints)
+    assert Message.objects.filter(status="sent").count() == 40
+
+
+def test_a_sender_killed_after_the_server_accepted_a_message_never_sends_it_twice(smtp_sink, monkeypatch):
+    first, second = _enqueue("test:first"), _enqueue("test:second")
+    real_send = services._send_one
+    calls = []
+
+    def accepted_then_killed(email, *, hand_over):
+        calls.append(email)
+        if len(calls) == 2:
+            raise SystemExit("killed")  # after the first was accepted, before its "sent" mark was written
+        return real_send(email, hand_over=hand_over)
+
+    monkeypatch.setattr(services, "_send_one", accepted_then_killed)
+    with pytest.raises(SystemExit):
+        messages_send(message_ids=[first.pk, second.pk])
+    monkeypatch.undo()
+    later = timezone.now() + datetime.timedelta(hours=1)
+    _scan_and_send(later)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.is_uncertain  # accepted by the server, outcome unrecorded: staff check it
+    assert second.status == "sent"  # never handed over: released and sent
+    assert sorted(m["Message-ID"] for m in smtp_sink.messages) == sorted(
+        [first.message_id or services.message_id_for(first), second.message_id]
+    )
