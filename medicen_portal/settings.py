@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "das",
     "calls",
     "projects",
+    "committees",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from calls import views as calls_views
+from committees import views as committees_views
 from medicen_portal.views import favicon, two_factor_setup
 from members import views as members_views
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("calls/", include("calls.urls")),
     path("calls.json", calls_views.calls_json, name="calls_json"),
     path("projects/", include("projects.urls")),
+    path("committees/", include("committees.urls")),
+    path("labels/<str:reference>/", committees_views.letter_verify, name="label_verify"),
     path("impact/", include("projects.impact_urls")),
     path("", include("das.urls")),
     # Browsers ask for /favicon.ico on pages that declare no icon (error pages, downloads).

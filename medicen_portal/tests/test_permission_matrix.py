@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from calls.tests.factories import CallFactory
+from committees.models import Item, Letter, Session
 from das.meetings.services import agenda_add_topic, invitation_remove, meeting_create
 from das.models import Meeting, Topic
 from das.tests.conftest import make_meeting
@@ -40,11 +41,13 @@ PUBLIC = {
     "calls:detail",
     "calls:ics",
     "calls_json",
+    "label_verify",
 }
 PUBLIC_KWARGS = {
     "members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug},
     "calls:detail": lambda world: {"pk": world.objects["call"].pk},
     "das:area_detail": lambda world: {"code": "imaging"},
+    "label_verify": lambda world: {"reference": world.objects["letter"].reference},
 }
 
 # Named URLs outside the matrix, each with the reason.
@@ -94,7 +97,25 @@ def _meeting(world):
     return {"pk": world.objects["meeting"].pk}
 
 
+def _session(world):
+    return {"pk": world.objects["session"].pk}
+
+
 MATRIX: dict[str, Page] = {
+    # labelling committees: staff and the session's members; the letter as the project
+    "committees:list": Page(right="kol_a", other_organisation=None),
+    "committees:detail": Page(kwargs=_session, right="kol_a", other_organisation="kol_b"),
+    "committees:decide": Page(
+        kwargs=_session, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
+    ),
+    "committees:dossier": Page(
+        kwargs=lambda world: {"pk": world.objects["session"].pk, "item_pk": world.objects["item"].pk},
+        right="kol_a",
+        other_organisation="kol_b",
+    ),
+    "committees:dossiers_zip": Page(kwargs=_session, right="kol_a", other_organisation="kol_b"),
+    "committees:minutes": Page(kwargs=_session, right="kol_a", other_organisation="kol_b"),
+    "committees:letter": Page(kwargs=lambda world: {"project_pk": world.objects["project"].pk}),
     # accounts: one's own data only, no object in the URL
     "my_data": Page(other_organisation=None),
     # members
@@ -236,7 +257,13 @@ def world(db, settings, tmp_path) -> World:
     )
     topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
     agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
+    session = Session.objects.create(area=area_a, held_at=timezone.now())
+    session.members.add(world.users["kol_a"].person)
+    item = Item.objects.create(session=session, project=project)
     world.objects.update(
+        session=session,
+        item=item,
+        letter=Letter.objects.create(project=project, item=item),
         call=CallFactory(),
         organisation_a=organisation_a,
         organisation_b=organisation_b,
