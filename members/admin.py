@@ -422,3 +422,6 @@ class FeeRateAdmin(admin.ModelAdmin):
     list_display = ["category", "headcount_min", "headcount_max", "amount"]
     list_editable = ["amount"]
     list_filter = ["category"]
+
+
+from members import billing_admin  # noqa: E402, F401  (invoices, payments, fee calls: registered there)
