@@ -73,7 +73,8 @@ def late_payment_mentions(invoice: Invoice) -> dict[str, str]:
         ),
         "indemnity": (
             "Indemnité forfaitaire pour frais de recouvrement due par tout professionnel en "
-            f"situation de retard de paiement : {LATE_PAYMENT_INDEMNITY:.0f} € (article D441-5 du Code de commerce)."
+            f"situation de retard de paiement\u202f: {LATE_PAYMENT_INDEMNITY:.0f} € "
+            "(article D441-5 du Code de commerce)."
         ),
     }
 
