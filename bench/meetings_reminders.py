@@ -1,7 +1,12 @@
 """Benchmark: 10,000 reminders through the broker and 2 worker processes into a local SMTP
 sink, next to a plain smtplib loop sending as many messages into the same sink.
 
-    DATABASE_URL=postgres://… REDIS_URL=redis://… DEBUG=true .venv/bin/python bench/meetings_reminders.py [--count N]
+    DATABASE_URL=postgres://… REDIS_URL=redis://… DEBUG=true .venv/bin/python bench/meetings_reminders.py \
+        [--count N] [--only engine|outbox|smtplib ...]
+
+Three senders: the meeting engine (one task per delivery), the outbox (`outbox.services`:
+one claim of 100 rows per task, one SMTP connection per batch, one status write per message
+after its hand-over write), and the plain loop.
 
 Creates a throw-away meeting and people in the configured database, removes them at the end.
 """
@@ -117,6 +122,55 @@ def bench_engine(sink: CountingSink, count: int) -> float:
         worker.wait(timeout=30)
 
 
+def bench_outbox(sink: CountingSink, count: int) -> float:
+    """10,000 reminder e-mails enqueued in the outbox, then one scan: time until the sink has them all."""
+    from outbox import services as outbox
+    from outbox.models import Message
+
+    body = "Bonjour,\n\n" + "Nous vous rappelons la réunion du comité des KOL.\n" * 10
+    mails = [
+        outbox.Mail(
+            key=f"{PREFIX}{i}",
+            kind="bench.reminder",
+            to=[f"{PREFIX}{i}@example.org"],
+            subject="Rappel : Comité des KOL",
+            body=body,
+            language="fr",
+        )
+        for i in range(count)
+    ]
+    dispatch, outbox.dispatch = outbox.dispatch, lambda ids: 0  # the scan below hands them over
+    try:
+        for start in range(0, count, 2000):
+            outbox.messages_enqueue(mails[start : start + 2000])
+    finally:
+        outbox.dispatch = dispatch
+    rows = Message.objects.filter(kind="bench.reminder")
+    assert rows.filter(status=Message.Status.PENDING).count() == count
+    celery_app.control.purge()
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "medicen_portal", "worker", "--pool=prefork", "--concurrency=2",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(6)  # let the worker connect before the clock starts
+        started = time.perf_counter()
+        outbox.scan()
+        while sink.count < count:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        while rows.filter(status__in=["pending", "sending"]).exists():
+            time.sleep(0.05)
+        assert rows.filter(status=Message.Status.SENT).count() == count
+        return elapsed
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        rows.delete()
+
+
 def bench_smtplib(sink: CountingSink, count: int) -> float:
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
@@ -134,24 +188,35 @@ def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
-    count = parser.parse_args().count
+    parser.add_argument("--only", action="append", choices=["engine", "outbox", "smtplib"])
+    args = parser.parse_args()
+    count, only = args.count, set(args.only or ["engine", "outbox", "smtplib"])
     if not settings.REDIS_URL:
         sys.exit("Set REDIS_URL: the benchmark measures the Redis broker.")
     _cleanup()
     sink = CountingSink()
     sink.controller.start()
+    seconds: dict[str, float] = {}
     try:
-        engine_seconds = bench_engine(sink, count)
-        sink.count = 0
-        plain_seconds = bench_smtplib(sink, count)
+        for name, bench in (("engine", bench_engine), ("outbox", bench_outbox), ("smtplib", bench_smtplib)):
+            if name in only:
+                sink.count = 0
+                seconds[name] = bench(sink, count)
     finally:
         sink.controller.stop()
         _cleanup()
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"{count} reminders, {db}, Redis broker, 2 worker processes, local aiosmtpd sink, {os.cpu_count()} CPUs")
-    print(f"  engine (scan + one task per delivery): {engine_seconds:7.1f} s  {count / engine_seconds:7.0f} e-mails/s")
-    print(f"  plain smtplib loop, one connection:    {plain_seconds:7.1f} s  {count / plain_seconds:7.0f} e-mails/s")
-    print(f"  ratio engine / plain loop:             {engine_seconds / plain_seconds:7.1f}x")
+    labels = {
+        "engine": "meeting engine (one task per delivery)",
+        "outbox": "outbox (batches of 100, one connection)",
+        "smtplib": "plain smtplib loop, one connection",
+    }
+    for name, value in seconds.items():
+        print(f"  {labels[name] + ':':<42} {value:7.1f} s  {count / value:7.0f} e-mails/s")
+    for name in ("engine", "outbox"):
+        if name in seconds and "smtplib" in seconds:
+            print(f"  ratio {name} / plain loop: {seconds[name] / seconds['smtplib']:25.1f}x")
 
 
 if __name__ == "__main__":

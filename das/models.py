@@ -364,7 +364,7 @@ class Delivery(models.Model):
     variant = models.CharField(_("variant"), max_length=20, blank=True, help_text=_("Reminder or 'please reply'."))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    # Set just before the SMTP end-of-data mark (das.meetings.smtp): a row in "sending"
+    # Set just before the SMTP end-of-data mark (outbox.smtp): a row in "sending"
     # without it certainly did not go out, and the scan sends it again.
     handed_at = models.DateTimeField(_("handed to the SMTP server at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

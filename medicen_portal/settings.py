@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "auditlog",
+    "outbox",
     "members",
     "das",
     "projects",
@@ -320,7 +321,6 @@ from celery.schedules import crontab  # noqa: E402
 MEMBERS_RENEWAL_REMINDER_DAYS = env_int("MEMBERS_RENEWAL_REMINDER_DAYS", 45, minimum=1)  # before 31 December
 MEMBERS_GRACE_DAYS = env_int("MEMBERS_GRACE_DAYS", 90, minimum=1)  # unpaid after 1 January: member until then
 MEMBERS_INVITATION_DAYS = env_int("MEMBERS_INVITATION_DAYS", 7, minimum=1)  # set-password links expire
-MEMBERS_EMAIL_RETRY_SECONDS = env_int("MEMBERS_EMAIL_RETRY_SECONDS", 30, minimum=1)  # first retry; then doubling
 # Pages of the public directory are cached this long; any change to what it shows drops them at once.
 MEMBERS_DIRECTORY_CACHE_SECONDS = env_int("MEMBERS_DIRECTORY_CACHE_SECONDS", 300, minimum=0)
 MEMBERS_IMPORT_MAX_BYTES = env_int("MEMBERS_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
@@ -341,16 +341,7 @@ PERSONAL_DATA_SELECTORS = [
 ]
 PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.personal_data_erase"]
 
-# --- projects: proposal notifications ---------------------------------------------------
-# Re-enqueue transition e-mails whose on-commit enqueue was lost (broker down at that moment).
-# Every PROJECTS_NOTIFICATION_SCAN_SECONDS, notifications never attempted PROJECTS_NOTIFICATION_STALE_SECONDS
-# after their transition are enqueued again (fault runs shorten both: bench/faults.py).
-PROJECTS_NOTIFICATION_SCAN_SECONDS = env_int("PROJECTS_NOTIFICATION_SCAN_SECONDS", 600, minimum=10)
-PROJECTS_NOTIFICATION_STALE_SECONDS = env_int("PROJECTS_NOTIFICATION_STALE_SECONDS", 600, minimum=60)
-CELERY_BEAT_SCHEDULE["projects-enqueue-stale-notifications"] = {
-    "task": "projects.enqueue_stale_notifications",
-    "schedule": float(PROJECTS_NOTIFICATION_SCAN_SECONDS),
-}
+# --- projects -----------------------------------------------------------------------------
 # Drafts never submitted are deleted, with their attachments, after this many days untouched.
 # The impact dashboard's figures are cached this long; transitions, decisions, products and admin edits drop them.
 PROJECTS_IMPACT_CACHE_SECONDS = env_int("PROJECTS_IMPACT_CACHE_SECONDS", 300, minimum=0)
@@ -359,6 +350,19 @@ CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
     "task": "projects.purge_stale_drafts",
     "schedule": crontab(hour=3, minute=40),
 }
+
+# --- outbox: every e-mail the portal sends (outbox/services.py) ----------------------------
+# One scan a minute: releases rows abandoned before the SMTP hand-over, flags uncertain ones,
+# and hands every due e-mail to the workers in batches.
+CELERY_BEAT_SCHEDULE["outbox-scan"] = {"task": "outbox.scan", "schedule": 60.0}
+# Transient errors (SMTP 4xx, a dropped server, a lost database): retried by later scans with
+# exponential backoff capped here (seconds), at most OUTBOX_MAX_ATTEMPTS tries in all.
+OUTBOX_RETRY_BACKOFF_CAP = env_int("OUTBOX_RETRY_BACKOFF_CAP", 900, minimum=60)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 7, minimum=1)
+# A row claimed (or enqueued) this long ago and still not handed over is taken as abandoned.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=30)
+if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= OUTBOX_RETRY_BACKOFF_CAP:
+    raise ImproperlyConfigured("OUTBOX_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
 # One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).

@@ -22,7 +22,6 @@ from members.imports import members_export, members_import
 from members.models import FeeRate, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
 from members.selectors import directory_changed
-from members.tasks import send_renewal_reminder
 
 
 @admin.register(User)
@@ -257,8 +256,6 @@ class OrganisationAdmin(admin.ModelAdmin):
         except ValidationError as error:
             self.message_user(request, "; ".join(error.messages), messages.ERROR)
             return
-        for membership_year_id in ids:
-            send_renewal_reminder.delay_on_commit(membership_year_id)
         self.message_user(
             request,
             _("%(sent)s reminder(s) queued; %(already)s already sent this year (never sent twice).")
@@ -380,11 +377,11 @@ class MembershipYearAdminForm(forms.ModelForm):
 class MembershipYearAdmin(admin.ModelAdmin):
     form = MembershipYearAdminForm
     list_display = ["organisation", "year", "fee", "status", "paid_on", "invoice_reference", "reminder_status"]
-    list_filter = ["status", "reminder_status", "year"]
+    list_filter = ["status", ("reminder_message__status", admin.AllValuesFieldListFilter), "year"]
     search_fields = ["organisation__name", "invoice_reference"]
     search_help_text = _("Organisation name or city, or an invoice reference.")
     autocomplete_fields = ["organisation"]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "reminder_message"]
     readonly_fields = ["reminder_status", "reminder_sent_at", "reminder_attempts", "reminder_error"]
     show_full_result_count = False
 

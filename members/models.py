@@ -284,8 +284,11 @@ class Person(models.Model):
     is_scientific_contact = models.BooleanField(_("scientific contact"), default=False)
     is_communication_contact = models.BooleanField(_("communication contact"), default=False)
     invited_at = models.DateTimeField(_("invited on"), null=True, blank=True)
-    # Claimed by the task that sends the invitation, so a task run twice sends it once.
-    invitation_sent_at = models.DateTimeField(_("invitation sent on"), null=True, blank=True)
+    # The e-mail of the latest invitation; whether it went out is the outbox's to say.
+    invitation_message = models.ForeignKey(
+        "outbox.Message", verbose_name=_("invitation e-mail"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     # Set when staff anonymise a person who left: the row stays (past records), the identity goes.
     anonymised_at = models.DateTimeField(_("anonymised on"), null=True, blank=True, editable=False)
 
@@ -301,6 +304,12 @@ class Person(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.civility, self.first_name, self.last_name) if part)
+
+    @property
+    def invitation_sent_at(self):
+        """When the latest invitation e-mail went out; None while it has not (pending, retried, failed)."""
+        message = self.invitation_message
+        return message.sent_at if message is not None and message.status == "sent" else None
 
     @property
     def language(self) -> str:
@@ -380,13 +389,11 @@ class MembershipYear(models.Model):
     paid_on = models.DateField(_("payment date"), null=True, blank=True)
     resigned_on = models.DateField(_("resignation date"), null=True, blank=True)
     resignation_reason = models.TextField(_("resignation reason"), blank=True)
-    reminder_status = models.CharField(
-        _("renewal reminder"), max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.NOT_SENT
-    )
-    reminder_claimed_at = models.DateTimeField(_("reminder claimed at"), null=True, blank=True)
-    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
-    reminder_attempts = models.PositiveSmallIntegerField(_("reminder attempts"), default=0)
-    reminder_error = models.TextField(_("reminder error"), blank=True)
+    # The renewal reminder's e-mail (outbox): sent, retried, failed — the outbox records it.
+    reminder_message = models.OneToOneField(
+        "outbox.Message", verbose_name=_("renewal reminder e-mail"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -409,10 +416,37 @@ class MembershipYear(models.Model):
                 violation_error_message=_("An active membership year needs its payment date."),
             ),
         ]
-        indexes = [models.Index(fields=["year", "status"]), models.Index(fields=["year", "reminder_status"])]
+        indexes = [models.Index(fields=["year", "status"])]
 
     def __str__(self) -> str:
         return f"{self.organisation} — {self.year}"
+
+    # What the admin shows, read from the outbox row (sent only when it went out).
+    @property
+    def reminder_status(self) -> str:
+        message = self.reminder_message
+        if message is None or message.status == "cancelled":
+            return self.ReminderStatus.NOT_SENT
+        if message.status == "sent":
+            return self.ReminderStatus.SENT
+        if message.status == "failed" or message.uncertain_at is not None:
+            return self.ReminderStatus.FAILED
+        return self.ReminderStatus.SENDING
+
+    @property
+    def reminder_sent_at(self):
+        return self.reminder_message.sent_at if self.reminder_message else None
+
+    @property
+    def reminder_attempts(self) -> int:
+        return self.reminder_message.attempts if self.reminder_message else 0
+
+    @property
+    def reminder_error(self) -> str:
+        return self.reminder_message.last_error if self.reminder_message else ""
+
+    def get_reminder_status_display(self) -> str:
+        return self.ReminderStatus(self.reminder_status).label
 
 
 # --- Billing: invoices, credit notes, payments, fee calls (services in members/billing.py) ---------

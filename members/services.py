@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,11 +20,11 @@ from django.utils.translation import gettext as _
 
 from members.models import FeeRate, MembershipYear, Organisation, Person, User
 from members.selectors import directory_changed, fee_for
+from outbox.services import Mail, message_enqueue, messages_cancel, messages_enqueue
 
 logger = logging.getLogger(__name__)
 
 Status = MembershipYear.Status
-Reminder = MembershipYear.ReminderStatus
 
 # The membership-year workflow. Every status change, one by one or in bulk, follows it.
 ALLOWED = {
@@ -57,10 +55,6 @@ class InvalidTransition(ValidationError):
 class ConcurrentUpdate(ValidationError):
     def __init__(self) -> None:
         super().__init__(_("This membership year was changed meanwhile; reload and try again."), code="concurrent")
-
-
-class TransientEmailError(Exception):
-    """The mail server refused for now (4xx, disconnected, timeout): worth a retry."""
 
 
 # --- Membership years -------------------------------------------------------------------
@@ -263,27 +257,61 @@ def renewal_reminders_due(*, today: datetime.date) -> list[int]:
     for line in skipped:
         logger.warning("No renewal opened: %s", line)
     return list(
-        MembershipYear.objects.filter(
-            year=next_year, status=Status.PENDING, reminder_status=Reminder.NOT_SENT
-        ).values_list("pk", flat=True)
+        MembershipYear.objects.filter(year=next_year, status=Status.PENDING, reminder_message__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
 
 
-def renewal_reminder_claim(*, membership_year_id: int) -> bool:
-    """Claim the reminder of one membership year: only one caller ever gets True."""
-    claimed = MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.NOT_SENT).update(
-        reminder_status=Reminder.SENDING, reminder_claimed_at=timezone.now()
+def _renewal_reminder_mail(membership: MembershipYear, *, key: str) -> Mail:
+    """The reminder of one membership year, to its billing (else primary) contacts, in their language.
+
+    With no such contact the message has no recipient: the outbox fails it with that reason,
+    for staff to see, rather than the reminder silently never existing.
+    """
+    organisation = membership.organisation
+    people = billing_people(organisation)
+    language = language_for(people)
+    with translation.override(language):
+        context = {
+            "organisation": organisation,
+            "membership": membership,
+            "year_end": datetime.date(membership.year - 1, 12, 31),
+            "url": settings.SITE_URL + reverse("members:membership", args=[organisation.slug]),
+        }
+        subject = _("Medicen Paris Region: renewal of your membership for %(year)s") % {"year": membership.year}
+        body = render_to_string("members/emails/renewal_reminder.txt", context)
+    return Mail(
+        key=key, kind="members.renewal_reminder", to=[p.email for p in people], subject=subject, body=body,
+        language=language,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def renewal_reminders_enqueue(*, membership_year_ids: Iterable[int], retry_failed: bool = False) -> list[int]:
+    """Give each membership year its renewal reminder e-mail (sent by the outbox after commit, once).
+
+    A year that already has one keeps it; with `retry_failed`, a reminder that failed for good is
+    replaced by a fresh one (rendered again, for the contacts of today). Returns the ids given one.
+    """
+    years = list(
+        MembershipYear.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(membership_year_ids))
+        .select_related("organisation", "reminder_message")
+        .order_by("pk")
     )
-    return claimed == 1
-
-
-def _record(membership_year_id: int, *, status: str, error: str = "", sent: bool = False, attempt: bool = True) -> None:
-    changes = {"reminder_status": status, "reminder_error": error[:2000]}
-    if sent:
-        changes["reminder_sent_at"] = timezone.now()
-    MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.SENDING).update(**changes)
-    if attempt:
-        MembershipYear.objects.filter(pk=membership_year_id).update(reminder_attempts=F("reminder_attempts") + 1)
+    todo: list[tuple[MembershipYear, str]] = []
+    for membership in years:
+        message = membership.reminder_message
+        if message is None:
+            todo.append((membership, f"renewal-reminder:{membership.pk}"))
+        elif retry_failed and message.status == "failed":
+            todo.append((membership, f"renewal-reminder:{membership.pk}:after-{message.pk}"))
+    messages = messages_enqueue([_renewal_reminder_mail(m, key=key) for m, key in todo])
+    for (membership, _key), message in zip(todo, messages, strict=True):
+        membership.reminder_message = message
+    MembershipYear.objects.bulk_update([m for m, _key in todo], ["reminder_message"], batch_size=500)
+    return [membership.pk for membership, _key in todo]
 
 
 def billing_people(organisation: Organisation) -> list[Person]:
@@ -307,100 +335,17 @@ def language_for(people: Iterable[Person | User]) -> str:
     return languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
 
 
-def is_transient(error: Exception) -> bool:
-    """4xx replies and an unreachable server (refused, timed out, DNS) are worth retrying.
-
-    Same rule as das.meetings.engine._is_transient and projects.services._is_transient
-    (the apps may not import each other).
-    """
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _message in error.recipients.values())
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return True
-    if isinstance(error, smtplib.SMTPException):
-        return False  # e.g. no usable authentication method: retrying will not help
-    return isinstance(error, OSError)
-
-
-def renewal_reminder_send(*, membership_year_id: int) -> str:
-    """Send one renewal reminder, exactly once: claim the row, send, record the outcome.
-
-    Returns "sent", "already-claimed" or "failed". Raises TransientEmailError after releasing the
-    claim, so a retry (or the next scan) can claim it again; nothing was delivered in that case.
-    If the worker dies between claim and record, the row stays "sending" and
-    renewal_reminders_interrupted() later marks it failed for staff to check: never sent twice.
-    """
-    if not renewal_reminder_claim(membership_year_id=membership_year_id):
-        return "already-claimed"
-    membership = MembershipYear.objects.select_related("organisation").get(pk=membership_year_id)
-    organisation = membership.organisation
-    people = billing_people(organisation)
-    recipients = [person.email for person in people]
-    if not recipients:
-        _record(membership_year_id, status=Reminder.FAILED, error=_("No billing or primary contact with an e-mail."))
-        return "failed"
-    with translation.override(language_for(people)):
-        context = {
-            "organisation": organisation,
-            "membership": membership,
-            "year_end": datetime.date(membership.year - 1, 12, 31),
-            "url": settings.SITE_URL + reverse("members:membership", args=[organisation.slug]),
-        }
-        subject = _("Medicen Paris Region: renewal of your membership for %(year)s") % {"year": membership.year}
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("members/emails/renewal_reminder.txt", context),
-            to=recipients,
-        )
-    try:
-        message.send()
-    except Exception as error:
-        if is_transient(error):
-            _record(membership_year_id, status=Reminder.NOT_SENT, error=f"{type(error).__name__}: {error}")
-            raise TransientEmailError(str(error)) from error
-        if isinstance(error, smtplib.SMTPException | OSError):
-            _record(membership_year_id, status=Reminder.FAILED, error=f"{type(error).__name__}: {error}")
-            return "failed"
-        # A bug, not a delivery problem: leave the row claimed and let it surface.
-        raise
-    _record(membership_year_id, status=Reminder.SENT, sent=True)
-    return "sent"
-
-
-def renewal_reminder_give_up(*, membership_year_id: int, reason: str) -> None:
-    """Record the final failure of a reminder whose retries are exhausted."""
-    MembershipYear.objects.filter(pk=membership_year_id, reminder_status=Reminder.NOT_SENT).update(
-        reminder_status=Reminder.FAILED, reminder_error=reason[:2000]
-    )
-
-
-def renewal_reminders_interrupted(*, older_than: datetime.timedelta) -> int:
-    """Mark reminders stuck in "sending" (a worker died mid-send) failed: staff check and resend them."""
-    return MembershipYear.objects.filter(
-        reminder_status=Reminder.SENDING, reminder_claimed_at__lt=timezone.now() - older_than
-    ).update(
-        reminder_status=Reminder.FAILED,
-        reminder_error=_("Interrupted while sending; it may or may not have been delivered."),
-    )
-
-
 def renewal_reminders_request(*, organisations: Iterable[Organisation], today: datetime.date) -> tuple[list[int], int]:
     """Staff ask to remind these organisations now. Failed reminders are reset to try again;
     reminders already sent are not sent twice. Returns (ids to send, already sent)."""
-    ids, already = [], 0
+    candidates, already = [], 0
     for organisation in organisations:
         membership = membership_year_open(
             organisation=organisation, year=renewal_year_for(organisation=organisation, today=today)
         )
-        if membership.reminder_status in (Reminder.SENT, Reminder.SENDING):
-            already += 1
-            continue
-        MembershipYear.objects.filter(pk=membership.pk, reminder_status=Reminder.FAILED).update(
-            reminder_status=Reminder.NOT_SENT, reminder_error=""
-        )
-        ids.append(membership.pk)
+        candidates.append(membership.pk)
+    ids = renewal_reminders_enqueue(membership_year_ids=candidates, retry_failed=True)
+    already = len(candidates) - len(ids)
     return ids, already
 
 
@@ -463,42 +408,30 @@ def person_invite(*, person: Person, by: User) -> User:
     user.set_unusable_password()
     user.save(update_fields=["password"])
     now = timezone.now()
-    Person.objects.filter(pk=person.pk).update(user=user, invited_at=now, invitation_sent_at=None)
-    person.user, person.invited_at, person.invitation_sent_at = user, now, None
-    from members.tasks import send_invitation
-
-    send_invitation.delay_on_commit(person.pk)
+    person.user, person.invited_at = user, now
+    # In this transaction: the outbox sends it after commit, once (retried if the server says later).
+    message = message_enqueue(**_invitation_mail(person, user, key=f"member-invitation:{person.pk}:{now.isoformat()}"))
+    Person.objects.filter(pk=person.pk).update(user=user, invited_at=now, invitation_message=message)
+    person.invitation_message = message
     logger.info("%s invited %s", by, person)
     return user
 
 
-def invitation_send(*, person_id: int) -> str:
-    """Send a pending invitation once: claim it, send, release the claim if the server refused for now."""
-    claimed = Person.objects.filter(
-        pk=person_id, invitation_sent_at__isnull=True, user__isnull=False, user__is_active=True
-    ).update(invitation_sent_at=timezone.now())
-    if claimed != 1:
-        return "already-claimed"
-    person = Person.objects.select_related("user", "organisation").get(pk=person_id)
-    with translation.override(language_for([person])):
+def _invitation_mail(person: Person, user: User, *, key: str) -> dict:
+    """The account invitation of one contact, with its set-password link, in their language."""
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
         context = {
             "person": person,
-            "url": settings.SITE_URL + reverse("members:invitation", args=[invitation_token(person.user)]),
+            "url": settings.SITE_URL + reverse("members:invitation", args=[invitation_token(user)]),
             "days": settings.MEMBERS_INVITATION_DAYS,
         }
-        message = EmailMultiAlternatives(
-            subject=_("Your account on the Medicen Portal"),
-            body=render_to_string("members/emails/invitation.txt", context),
-            to=[person.user.email],
-        )
-    try:
-        message.send()
-    except Exception as error:
-        if is_transient(error):
-            Person.objects.filter(pk=person_id).update(invitation_sent_at=None)
-            raise TransientEmailError(str(error)) from error
-        raise
-    return "sent"
+        subject = _("Your account on the Medicen Portal")
+        body = render_to_string("members/emails/invitation.txt", context)
+    return {
+        "key": key, "kind": "members.invitation", "to": [user.email], "subject": subject, "body": body,
+        "language": language,
+    }  # fmt: skip
 
 
 # --- Public profile ------------------------------------------------------------------------
@@ -586,7 +519,10 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
         person.affiliation = ""
         person.is_primary_contact = person.is_billing_contact = False
         person.is_scientific_contact = person.is_communication_contact = False
-        person.invited_at = person.invitation_sent_at = None
+        if person.invitation_message_id:
+            # An invitation not yet sent goes nowhere now.
+            messages_cancel(message_ids=[person.invitation_message_id])
+        person.invited_at = person.invitation_message = None
         person.anonymised_at = now
         person.full_clean()
         person.save()

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import (
     Attachment,
@@ -103,9 +104,20 @@ class ProjectEventAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["event", "audience", "state", "attempts", "sent_at"]
-    list_filter = ["state", "audience"]
-    readonly_fields = ["event", "audience", "state", "attempts", "last_attempt_at", "last_error", "sent_at"]
+    """Who was told about which transition; whether the e-mail went out is the outbox's (linked)."""
+
+    list_display = ["event", "audience", "recipient", "email_status", "email_error"]
+    list_filter = ["audience", "message__status"]
+    list_select_related = ["event__project", "recipient", "message"]
+    readonly_fields = ["event", "audience", "recipient", "message"]
+
+    @admin.display(description=_("e-mail"), ordering="message__status")
+    def email_status(self, obj: Notification) -> str:
+        return obj.message.get_status_display() if obj.message else "—"
+
+    @admin.display(description=_("last error"))
+    def email_error(self, obj: Notification) -> str:
+        return obj.message.last_error if obj.message else ""
 
     def has_add_permission(self, request) -> bool:
         return False

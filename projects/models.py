@@ -9,7 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from common.validators import no_control_characters
 from members.models import Organisation
+from outbox.models import Message
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(5)]
@@ -88,8 +90,8 @@ class Project(models.Model):
         COLLABORATIVE = "collaborative", _("Collaborative (consortium)")
         INDIVIDUAL = "individual", _("Individual (one organisation)")
 
-    title = models.CharField(_("title"), max_length=255)
-    acronym = models.CharField(_("acronym"), max_length=40, blank=True)
+    title = models.CharField(_("title"), max_length=255, validators=[no_control_characters])
+    acronym = models.CharField(_("acronym"), max_length=40, blank=True, validators=[no_control_characters])
     lead_organisation = models.ForeignKey(
         "members.Organisation",
         verbose_name=_("proposing organisation"),
@@ -348,34 +350,34 @@ class ProjectEvent(models.Model):
 
 
 class Notification(models.Model):
-    """One e-mail about one transition to one audience; the row is claimed before the e-mail is sent."""
+    """One person told about one transition: a domain fact pointing at the e-mail the outbox sends."""
 
     class Audience(models.TextChoices):
         APPLICANT = "applicant", _("Proposer")
         STAFF = "staff", _("Cluster staff")
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped (no recipient)")
-
     event = models.ForeignKey(ProjectEvent, on_delete=models.CASCADE, related_name="notifications")
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
-    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Whether and when it went out, and why not, is the outbox's (outbox.Message).
+    message = models.OneToOneField(
+        Message, verbose_name=_("e-mail"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        constraints = [models.UniqueConstraint(fields=["event", "audience"], name="notification_once_per_audience")]
+        constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_recipient")]
 
     def __str__(self) -> str:
-        return f"{self.event_id} → {self.audience} ({self.state})"
+        return f"{self.event_id} → {self.audience} ({self.recipient_id})"
 
 
 class Review(models.Model):

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -81,23 +80,6 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
             candidate = by_person[person.pk] = ReviewerCandidate(person, [], reason, person.pk in assigned)
         candidate.areas.append(f"{mandate.area.name} ({mandate.get_role_display()})")
     return list(by_person.values())
-
-
-def stale_notification_ids(*, older_than: datetime.timedelta, retry_cap: datetime.timedelta) -> list[int]:
-    """Notifications whose task message was lost (a broker outage, a restart): enqueue them again.
-
-    - never attempted long after their transition: the enqueue after commit was lost;
-    - attempted, back to pending after a transient error, and not retried within the task's
-      longest backoff (`retry_cap`) plus `older_than`: the retry message was lost.
-    """
-    now = timezone.now()
-    never_attempted = Q(attempts=0, event__at__lt=now - older_than)
-    retry_lost = Q(attempts__gt=0, last_attempt_at__lt=now - retry_cap - older_than)
-    return list(
-        Notification.objects.filter(never_attempted | retry_lost, state=Notification.State.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:500]
-    )
 
 
 # --- Partner suggestions ---------------------------------------------------------------------
@@ -341,6 +323,21 @@ def personal_data(person: Person) -> dict:
         "attachments_uploaded": [
             {"proposal": a.project.title, "file_name": a.original_name, "uploaded_at": a.uploaded_at}
             for a in attachments
+        ],
+        "notifications_received": [
+            {
+                "proposal": n.event.project.title,
+                "status": n.event.to_status,
+                "e_mail": n.message.status if n.message else "",
+                "sent_at": n.message.sent_at if n.message else None,
+            }
+            for n in (
+                Notification.objects.filter(recipient_id=user_id)
+                .select_related("event__project", "message")
+                .order_by("pk")
+                if user_id
+                else []
+            )
         ],
     }
 

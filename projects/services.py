@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import datetime
 import logging
-import smtplib
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from das.models import StrategicArea
 from members.models import Person, User
+from outbox.services import Mail, messages_enqueue
 from projects import permissions
 from projects.eligibility import submission_problems
 from projects.models import (
@@ -150,8 +148,6 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
     concurrent moves from the same status exactly one wins (the conditional UPDATE is the claim),
     the other raises ConcurrentUpdate; one event and one notification per audience per move.
     """
-    from projects.tasks import send_project_notification
-
     from_status = project.status
     if to not in ALLOWED.get(from_status, set()):
         raise InvalidTransition(from_status, to)
@@ -171,13 +167,9 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
         event = ProjectEvent.objects.create(
             project=project, from_status=from_status, to_status=to, by=by, at=now, comment=comment.strip()
         )
-        notifications = Notification.objects.bulk_create(
-            [Notification(event=event, audience=audience) for audience in Notification.Audience.values]
-        )
-        ids = [notification.pk for notification in notifications]
-        # robust: a broker outage must not turn a committed transition into an error page;
-        # notifications never enqueued are picked up by `projects.enqueue_stale_notifications`.
-        transaction.on_commit(lambda: [send_project_notification.delay(pk) for pk in ids], robust=True)
+        # In this transaction: the outbox hands them to a worker after commit (a broker outage
+        # leaves them to its every-minute scan, never an error page).
+        notifications_enqueue(event=event)
         impact_changed()
     project.status = to
     project.updated_at = now
@@ -189,105 +181,69 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
 # --- Notifications -----------------------------------------------------------------------------
 
 
-class TransientEmailError(Exception):
-    """The SMTP server said "try again later" (4xx) or could not be reached."""
+def _notification_recipients(event: ProjectEvent) -> list[tuple[str, User]]:
+    """(audience, user) pairs told about a transition; nobody is told about what they did themselves."""
+    # Read afresh: the caller's project may carry a proposer anonymised since it was loaded.
+    proposer = User.objects.filter(pk=event.project.proposer_id).first()
+    pairs: list[tuple[str, User]] = []
+    # An anonymised (deactivated) proposer gets nothing.
+    if proposer and proposer.is_active and proposer.email:
+        pairs.append((Notification.Audience.APPLICANT, proposer))
+    staff = User.objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email")
+    pairs += [(Notification.Audience.STAFF, user) for user in staff if user.pk != getattr(proposer, "pk", None)]
+    return [(audience, user) for audience, user in pairs if user.pk != event.by_id]
 
 
-def _is_transient(exc: Exception) -> bool:
-    """4xx replies and an unreachable server (refused, timed out, DNS) are worth retrying.
-
-    Same rule as das.meetings.engine._is_transient and members.services.is_transient.
-    """
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return True
-    if isinstance(exc, smtplib.SMTPException):
-        return False  # e.g. no usable authentication method: retrying will not help
-    return isinstance(exc, OSError)
+def _greeting(user: User) -> str:
+    name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return _("Hello %(name)s,") % {"name": name} if name else _("Hello,")
 
 
-def _notification_recipients(notification: Notification) -> list[User]:
-    project = notification.event.project
-    if notification.audience == Notification.Audience.APPLICANT:
-        proposer = project.proposer
-        # An anonymised (deactivated) proposer gets nothing.
-        return [proposer] if proposer and proposer.is_active and proposer.email else []
-    return list(User.objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email"))
-
-
-def _notification_language(notification: Notification) -> str:
-    """The recipients' language; one message per notification, so French when they differ."""
-    languages = {user.language or settings.LANGUAGE_CODE for user in _notification_recipients(notification)}
-    return languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
-
-
-def _notification_message(notification: Notification) -> EmailMessage | None:
-    event = notification.event
+def _notification_mail(event: ProjectEvent, audience: str, user: User) -> Mail:
+    """The e-mail of one transition to one person, in their language."""
     project = event.project
-    url = settings.SITE_URL + reverse("projects:detail", args=[project.pk])
-    status = Project.Status(event.to_status).label
-    recipients = [user.email for user in _notification_recipients(notification)]
-    if not recipients:
-        return None
-    name = project.acronym or project.title
-    subject = _("[Medicen] %(project)s: %(status)s") % {"project": name, "status": status}
-    lines = [
-        _("The proposal “%(title)s” is now: %(status)s.") % {"title": project.title, "status": status},
-        "",
-    ]
-    if event.comment:
-        lines += [_("Comment:"), event.comment, ""]
-    if notification.audience == Notification.Audience.STAFF:
-        lines += [
-            _("Proposing organisation: %(organisation)s") % {"organisation": project.lead_organisation.name},
-            _("Changed by: %(user)s") % {"user": event.by.email if event.by else "—"},
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        url = settings.SITE_URL + reverse("projects:detail", args=[project.pk])
+        status = Project.Status(event.to_status).label
+        name = project.acronym or project.title
+        subject = _("[Medicen] %(project)s: %(status)s") % {"project": name, "status": status}
+        lines = [
+            _greeting(user),
+            "",
+            _("The proposal “%(title)s” is now: %(status)s.") % {"title": project.title, "status": status},
             "",
         ]
-    lines.append(url)
-    return EmailMessage(subject=subject, body="\n".join(lines), to=recipients)
-
-
-NOTIFICATION_MAX_ATTEMPTS = 7  # the first try and 6 retries (projects.tasks.send_project_notification)
-
-
-def notification_send(*, notification_id: int, final_attempt: bool) -> str:
-    """Send one notification e-mail at most once: claim the row, send, then record the outcome.
-
-    A transient SMTP error releases the claim and raises TransientEmailError so the task
-    retries; a permanent one (5xx) or the last attempt records the failure on the row.
-    """
-    claimed = Notification.objects.filter(pk=notification_id, state=Notification.State.PENDING).update(
-        state=Notification.State.SENDING, attempts=F("attempts") + 1, last_attempt_at=timezone.now()
+        if event.comment:
+            lines += [_("Comment:"), event.comment, ""]
+        if audience == Notification.Audience.STAFF:
+            lines += [
+                _("Proposing organisation: %(organisation)s") % {"organisation": project.lead_organisation.name},
+                _("Changed by: %(user)s") % {"user": event.by.email if event.by else "—"},
+                "",
+            ]
+        lines.append(url)
+    return Mail(
+        key=f"project-event:{event.pk}:{user.pk}",
+        kind="projects.notification",
+        to=[user.email],
+        subject=subject,
+        body="\n".join(str(line) for line in lines),
+        language=language,
     )
-    if claimed != 1:
-        return "not pending"
-    notification = Notification.objects.select_related(
-        "event__project__proposer", "event__project__lead_organisation", "event__by"
-    ).get(pk=notification_id)
-    with translation.override(_notification_language(notification)):
-        message = _notification_message(notification)
-    rows = Notification.objects.filter(pk=notification_id)
-    if message is None:
-        rows.update(state=Notification.State.SKIPPED, last_error="no recipient")
-        return "skipped"
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"[:2000]
-        # The row counts attempts too: a notification the stale scan re-enqueued (its retry
-        # message lost) starts a new task, but not a new series of attempts.
-        final_attempt = final_attempt or notification.attempts >= NOTIFICATION_MAX_ATTEMPTS
-        if _is_transient(exc) and not final_attempt:
-            rows.update(state=Notification.State.PENDING, last_error=reason)
-            raise TransientEmailError(reason) from exc
-        rows.update(state=Notification.State.FAILED, last_error=reason)
-        logger.warning("Notification %s failed for good: %s", notification_id, reason)
-        return "failed"
-    rows.update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
-    return "sent"
+
+
+def notifications_enqueue(*, event: ProjectEvent) -> list[Notification]:
+    """E-mail the proposer and staff about a transition: one outbox message per person, in the caller's
+    transaction (sent after commit, exactly once). A message that cannot be built (a CR/LF that slipped
+    into an acronym) is failed by the outbox with its reason, for staff to see."""
+    pairs = _notification_recipients(event)
+    messages = messages_enqueue([_notification_mail(event, audience, user) for audience, user in pairs])
+    notifications = [
+        Notification(event=event, audience=audience, recipient=user, message=message)
+        for (audience, user), message in zip(pairs, messages, strict=True)
+    ]
+    return Notification.objects.bulk_create(notifications, ignore_conflicts=True)
 
 
 # --- Review ---------------------------------------------------------------------------------------

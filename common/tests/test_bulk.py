@@ -48,7 +48,7 @@ def test_foreign_keys_decimals_and_auto_timestamps():
     )
 
     year = MembershipYear.objects.get(organisation_id=organisation_id)
-    assert (year.fee, year.paid_on, year.reminder_status) == (Decimal("600.00"), datetime.date(2026, 2, 3), "not_sent")
+    assert (year.fee, year.paid_on, year.reminder_message_id) == (Decimal("600.00"), datetime.date(2026, 2, 3), None)
     assert year.created_at is not None and year.updated_at is not None
     assert Person.objects.get(organisation_id=organisation_id).is_primary_contact is False
 

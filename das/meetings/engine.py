@@ -4,7 +4,7 @@ Invariants
 - A Delivery row is the truth. The scan only *enqueues*; the send claims the row
   (pending -> sending, a conditional update whose row count is checked) before talking to
   SMTP, so a task delivered twice, or three scans running at once, send one e-mail.
-- Sending is in two steps (das.meetings.smtp): the body goes to the SMTP server, then the row
+- Sending is in two steps (outbox.smtp): the body goes to the SMTP server, then the row
   is marked handed over (`handed_at`, a conditional update on this claim), then the
   end-of-data mark goes out. A row left in "sending" without `handed_at` (its worker was
   killed) certainly did not go out: after LEASE it is released and sent again. If the
@@ -38,8 +38,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from das.meetings.emails import build_message, message_id
-from das.meetings.smtp import HandoverEmailBackend, HandoverRefused
 from das.models import Delivery, Invitation, Meeting
+from outbox.services import is_transient
+from outbox.smtp import HandoverEmailBackend, HandoverRefused
 
 logger = logging.getLogger(__name__)
 
@@ -207,18 +208,6 @@ def _skip_reason(delivery: Delivery, now: datetime.datetime) -> str:
     return ""
 
 
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return True
-    if isinstance(exc, smtplib.SMTPException):
-        return False  # e.g. no usable authentication method: retrying will not help
-    return isinstance(exc, OSError)  # refused connection, timeout, DNS
-
-
 # One SMTP session per worker process, reused while it is fresh: opening a session costs
 # more than sending a reminder. Never reused after an error or a pause (the server may have
 # closed it), so a stale session cannot turn into a failed, retried e-mail.
@@ -317,7 +306,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
             # The end-of-data mark may have reached the server: only a reply is an answer.
             Delivery.objects.filter(**own).update(stuck_flagged_at=now, reason=REASON_UNANSWERED, updated_at=now)
             return Delivery.Status.SENDING
-        if _is_transient(exc) and delivery.attempts < max_attempts():
+        if is_transient(exc) and delivery.attempts < max_attempts():
             _finish(
                 own,
                 status=Delivery.Status.PENDING,
@@ -328,7 +317,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
                 reason=f"Attempt {delivery.attempts} failed, will retry: {exc}",
             )
             return Delivery.Status.PENDING
-        kind = f"transient, gave up after {delivery.attempts} attempts" if _is_transient(exc) else "permanent"
+        kind = f"transient, gave up after {delivery.attempts} attempts" if is_transient(exc) else "permanent"
         _finish(own, status=Delivery.Status.FAILED, now=now, reason=f"SMTP error ({kind}): {exc}")
         return Delivery.Status.FAILED
     _finish(

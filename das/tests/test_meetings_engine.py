@@ -323,7 +323,7 @@ def test_a_sender_whose_row_was_released_meanwhile_abandons_its_message_and_only
 
 
 def test_a_connection_lost_after_the_hand_over_is_flagged_for_staff_not_retried(smtp_sink, now, monkeypatch):
-    from das.meetings import smtp
+    from outbox import smtp
 
     make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
     delivery = Delivery.objects.get(kind="invitation")

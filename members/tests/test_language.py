@@ -6,7 +6,6 @@ from django.test import Client
 from django.urls import reverse
 
 from members import services
-from members.models import User
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +59,12 @@ def test_a_user_without_a_saved_language_keeps_the_browsers_choice_at_login():
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
 
 
+def _send_due():
+    from outbox import services as outbox
+
+    outbox.scan(send=outbox.send_synchronously())
+
+
 def _contact(organisation, email: str, language: str, **roles):
     user = UserFactory(email=email, language=language)
     return PersonFactory(organisation=organisation, email=email, user=user, **roles)
@@ -72,7 +77,8 @@ def test_a_renewal_reminder_goes_out_in_each_recipients_language(fee_grid, mailo
     _contact(french, "compta@paris.example", "fr", is_billing_contact=True)
     for organisation in (english, french):
         membership = MembershipYearFactory(organisation=organisation, year=2027, status="pending")
-        assert services.renewal_reminder_send(membership_year_id=membership.pk) == "sent"
+        assert services.renewal_reminders_enqueue(membership_year_ids=[membership.pk]) == [membership.pk]
+    _send_due()
 
     by_address = {message.to[0]: message for message in mailoutbox}
     assert by_address["finance@london.example"].subject == ("Medicen Paris Region: renewal of your membership for 2027")
@@ -86,17 +92,21 @@ def test_recipients_without_an_account_or_differing_languages_get_french(fee_gri
     _contact(organisation, "a@mixed.example", "en", is_billing_contact=True)
     PersonFactory(organisation=organisation, email="b@mixed.example", is_billing_contact=True)  # no account
     membership = MembershipYearFactory(organisation=organisation, year=2027, status="pending")
-    services.renewal_reminder_send(membership_year_id=membership.pk)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership.pk])
+    _send_due()
     assert "renouvellement" in mailoutbox[0].subject
 
 
 def test_an_account_invitation_goes_out_in_the_persons_language(mailoutbox):
-    person = PersonFactory(email="kol@oxford.example")
+    # An account made earlier (an expired invitation) whose holder chose English.
+    user = UserFactory(email="kol@oxford.example", language="en")
+    user.set_unusable_password()
+    user.save()
+    person = PersonFactory(email="kol@oxford.example", user=user)
     staff = UserFactory(is_staff=True)
     services.person_invite(person=person, by=staff)
-    services.user_set_language(user=User.objects.get(email="kol@oxford.example"), language="en")
 
-    assert services.invitation_send(person_id=person.pk) == "sent"
+    _send_due()
 
     assert mailoutbox[0].subject == "Your account on the Medicen Portal"
 

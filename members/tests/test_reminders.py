@@ -1,4 +1,4 @@
-"""Renewal reminders: exactly once per organisation and year, retries, recorded failures."""
+"""Renewal reminders: exactly once per organisation and year (through the outbox), retries, recorded failures."""
 
 import datetime
 
@@ -10,9 +10,20 @@ from conftest import wait_for
 from members import services, tasks
 from members.models import MembershipYear
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
+from outbox import services as outbox
+from outbox.models import Message
 
 Reminder = MembershipYear.ReminderStatus
 DECEMBER = datetime.date(2026, 12, 1)
+
+
+def send_due(now=None):
+    """What the outbox's worker does after commit (its every-minute scan, here in-process)."""
+    return outbox.scan(now=now, send=outbox.send_synchronously(now=now))
+
+
+def reminder_of(membership_year_id: int) -> MembershipYear:
+    return MembershipYear.objects.select_related("reminder_message").get(pk=membership_year_id)
 
 
 def make_members(count: int) -> list:
@@ -34,19 +45,13 @@ def december(monkeypatch, settings):
 
 @pytest.mark.django_db
 def test_reminders_are_sent_once_when_the_scan_runs_twice(
-    fee_grid, december, mailoutbox, django_capture_on_commit_callbacks
+    fee_grid, december, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from medicen_portal.celery import app
-
-    # The send tasks the scan enqueues on commit run here, in this process.
-    app.conf.task_always_eager = True
-    try:
-        make_members(3)
-        for _ in range(2):
-            with django_capture_on_commit_callbacks(execute=True):
-                tasks.renewal_reminders_scan()
-    finally:
-        app.conf.task_always_eager = False
+    monkeypatch.setattr(outbox, "dispatch", outbox.send_synchronously())  # the worker, in this process
+    make_members(3)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.renewal_reminders_scan()
 
     assert sorted(message.to[0] for message in mailoutbox) == [
         "billing0@member.example",
@@ -55,7 +60,8 @@ def test_reminders_are_sent_once_when_the_scan_runs_twice(
     ]
     assert "2027" in mailoutbox[0].subject
     assert "600,00" in mailoutbox[0].body
-    assert set(MembershipYear.objects.filter(year=2027).values_list("reminder_status", flat=True)) == {Reminder.SENT}
+    years = MembershipYear.objects.filter(year=2027).select_related("reminder_message")
+    assert {year.reminder_status for year in years} == {Reminder.SENT}
 
 
 @pytest.mark.django_db
@@ -69,40 +75,46 @@ def test_nothing_is_sent_before_the_reminder_window(fee_grid, monkeypatch, mailo
 
 
 @pytest.mark.django_db
-def test_a_second_sender_finds_the_row_claimed_and_sends_nothing(fee_grid, mailoutbox):
+def test_a_second_request_finds_the_reminder_given_and_adds_nothing(fee_grid, mailoutbox):
     make_members(1)
     (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
 
-    assert services.renewal_reminder_claim(membership_year_id=membership_year_id)
-    assert services.renewal_reminder_send(membership_year_id=membership_year_id) == "already-claimed"
-    assert mailoutbox == []
+    assert services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id]) == [membership_year_id]
+    assert services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id]) == []
+    assert services.renewal_reminders_due(today=DECEMBER) == []
+    send_due()
+    send_due()
+    assert len(mailoutbox) == 1
+    assert Message.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_a_transient_smtp_error_releases_the_claim_for_a_retry(fee_grid, smtp_sink):
+def test_a_transient_smtp_error_is_retried_by_a_later_scan(fee_grid, smtp_sink):
     make_members(1)
     (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id])
     smtp_sink.fail_next(1, "451 4.3.0 Try again later")
 
-    with pytest.raises(services.TransientEmailError):
-        services.renewal_reminder_send(membership_year_id=membership_year_id)
-    row = MembershipYear.objects.get(pk=membership_year_id)
-    assert (row.reminder_status, row.reminder_attempts) == (Reminder.NOT_SENT, 1)
+    send_due()
+    row = reminder_of(membership_year_id)
+    assert (row.reminder_status, row.reminder_attempts) == (Reminder.SENDING, 1)
     assert "451" in row.reminder_error
 
-    assert services.renewal_reminder_send(membership_year_id=membership_year_id) == "sent"
+    later = timezone.now() + datetime.timedelta(minutes=2)
+    send_due(later)
     assert len(smtp_sink.messages) == 1
-    assert MembershipYear.objects.get(pk=membership_year_id).reminder_status == Reminder.SENT
+    assert reminder_of(membership_year_id).reminder_status == Reminder.SENT
 
 
 @pytest.mark.django_db
 def test_a_permanent_smtp_error_is_recorded_as_a_failure(fee_grid, smtp_sink):
     make_members(1)
     (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id])
     smtp_sink.fail_next(1, "550 5.1.1 No such user")
 
-    assert services.renewal_reminder_send(membership_year_id=membership_year_id) == "failed"
-    row = MembershipYear.objects.get(pk=membership_year_id)
+    send_due()
+    row = reminder_of(membership_year_id)
     assert row.reminder_status == Reminder.FAILED
     assert "550" in row.reminder_error
     assert smtp_sink.messages == []
@@ -113,55 +125,67 @@ def test_an_organisation_without_billing_contact_is_recorded_not_skipped_silentl
     organisation = OrganisationFactory(category="startup")
     MembershipYearFactory(organisation=organisation, year=2026)
     (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id])
 
-    assert services.renewal_reminder_send(membership_year_id=membership_year_id) == "failed"
-    assert "contact" in MembershipYear.objects.get(pk=membership_year_id).reminder_error
+    send_due()
+    row = reminder_of(membership_year_id)
+    assert row.reminder_status == Reminder.FAILED
+    assert "no recipient" in row.reminder_error
     assert mailoutbox == []
 
 
 @pytest.mark.django_db
-def test_a_reminder_interrupted_mid_send_is_marked_failed_not_resent(fee_grid, mailoutbox):
+def test_a_reminder_interrupted_after_the_hand_over_is_flagged_not_resent(fee_grid, mailoutbox):
     make_members(1)
     (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
-    services.renewal_reminder_claim(membership_year_id=membership_year_id)  # the worker then dies
-    MembershipYear.objects.filter(pk=membership_year_id).update(
-        reminder_claimed_at=timezone.now() - datetime.timedelta(hours=2)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id])
+    message = reminder_of(membership_year_id).reminder_message
+    two_hours_ago = timezone.now() - datetime.timedelta(hours=2)
+    # The worker handed it to the SMTP server and died before the answer.
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", claimed_at=two_hours_ago, handed_at=two_hours_ago, claim_token="dead", attempts=1
     )
 
-    assert services.renewal_reminders_interrupted(older_than=datetime.timedelta(hours=1)) == 1
+    assert send_due().flagged_uncertain == 1
     assert services.renewal_reminders_due(today=DECEMBER) == []
-    assert MembershipYear.objects.get(pk=membership_year_id).reminder_status == Reminder.FAILED
+    assert reminder_of(membership_year_id).reminder_status == Reminder.FAILED
     assert mailoutbox == []
 
 
 @pytest.mark.django_db
-def test_the_backoff_doubles_and_is_capped(settings):
-    settings.MEMBERS_EMAIL_RETRY_SECONDS = 30
-
-    assert [tasks.backoff(n) for n in range(8)] == [30, 60, 120, 240, 480, 960, 1800, 1800]
-
-
-@pytest.mark.django_db
-def test_staff_send_a_reminder_now_from_the_admin_once(fee_grid, mailoutbox, django_capture_on_commit_callbacks):
+def test_staff_send_a_reminder_now_from_the_admin_once(
+    fee_grid, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(outbox, "dispatch", outbox.send_synchronously())
     (organisation,) = make_members(1)
     staff = UserFactory(email="staff@medicen.example", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(staff)
-    from medicen_portal.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        for _ in range(2):
-            with django_capture_on_commit_callbacks(execute=True):
-                response = client.post(
-                    "/admin/members/organisation/",
-                    {"action": "send_renewal_reminder_now", "_selected_action": [organisation.pk]},
-                )
-            assert response.status_code == 302
-    finally:
-        app.conf.task_always_eager = False
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/admin/members/organisation/",
+                {"action": "send_renewal_reminder_now", "_selected_action": [organisation.pk]},
+            )
+        assert response.status_code == 302
 
     assert [message.to for message in mailoutbox] == [["billing0@member.example"]]
+    assert client.get("/admin/members/membershipyear/?reminder_message__status=sent").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_send_again_a_reminder_that_failed_for_good_to_the_contacts_of_today(fee_grid, mailoutbox):
+    (organisation,) = make_members(1)
+    (membership_year_id,) = services.renewal_reminders_due(today=DECEMBER)
+    services.renewal_reminders_enqueue(membership_year_ids=[membership_year_id])
+    Message.objects.update(status="failed", last_error="SMTP error (permanent): 550")
+    organisation.people.filter(is_billing_contact=True).update(email="new-billing@member.example")
+
+    ids, already = services.renewal_reminders_request(organisations=[organisation], today=DECEMBER)
+    assert (ids, already) == ([membership_year_id], 0)
+    send_due()
+    assert [message.to for message in mailoutbox] == [["new-billing@member.example"]]
+    assert reminder_of(membership_year_id).reminder_status == Reminder.SENT
 
 
 @pytest.mark.worker
@@ -171,7 +195,6 @@ def test_reminders_go_once_through_a_real_worker_even_when_the_scan_runs_twice(
 ):
     # The worker's clock is its own: the window is made wide enough to be open today.
     monkeypatch.setenv("MEMBERS_RENEWAL_REMINDER_DAYS", "366")
-    monkeypatch.setenv("MEMBERS_EMAIL_RETRY_SECONDS", "1")
     settings.MEMBERS_RENEWAL_REMINDER_DAYS = 366
     this_year = datetime.date.today().year
     for n in range(3):
@@ -184,10 +207,12 @@ def test_reminders_go_once_through_a_real_worker_even_when_the_scan_runs_twice(
     tasks.renewal_reminders_scan.delay()
     tasks.renewal_reminders_scan.delay()
 
-    assert wait_for(
-        lambda: MembershipYear.objects.filter(year=this_year + 1, reminder_status=Reminder.SENT).count() == 3,
-        timeout=60,
-    )
+    sent = Message.objects.filter(kind="members.renewal_reminder", status="sent")
+    assert wait_for(lambda: sent.count() == 2 and Message.objects.filter(status="pending").count() == 1, timeout=60)
+    # The backoff passes; the every-minute scan hands the retried one to the worker.
+    Message.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+    outbox.scan()
+    assert wait_for(lambda: sent.count() == 3, timeout=60)
     wait_for(lambda: False, timeout=2)  # give any duplicate the time to arrive
     assert sorted(message["To"] for message in smtp_sink.messages) == [
         "billing0@worker.example",

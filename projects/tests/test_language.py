@@ -41,23 +41,24 @@ def test_a_proposal_page_shows_a_date_in_french_form(client, project, owner, sta
     assert "28/11/2026" in html
 
 
-def test_the_applicant_gets_the_notification_in_their_language(project, owner, mailoutbox):
+def _applicant_mails(project, owner, staff, mailoutbox):
+    from outbox import services as outbox
+
+    services.project_transition(project=project, to=Project.Status.SUBMITTED, by=owner)
+    services.project_transition(project=project, to=Project.Status.UNDER_REVIEW, by=staff)
+    assert Notification.objects.filter(audience=Notification.Audience.APPLICANT).count() == 1
+    outbox.scan(send=outbox.send_synchronously())
+    return [m for m in mailoutbox if m.to == [owner.email]]
+
+
+def test_the_applicant_gets_the_notification_in_their_language(project, owner, staff, mailoutbox):
     user_set_language(user=owner, language="en")
-    services.project_transition(project=project, to=Project.Status.SUBMITTED, by=owner)
-    notification = Notification.objects.get(audience=Notification.Audience.APPLICANT)
-
-    services.notification_send(notification_id=notification.pk, final_attempt=True)
-
-    [message] = mailoutbox
-    assert message.subject == f"[Medicen] {project.acronym}: Submitted"
-    assert "is now: Submitted" in message.body
+    [message] = _applicant_mails(project, owner, staff, mailoutbox)
+    assert message.subject == f"[Medicen] {project.acronym}: Under review"
+    assert "is now: Under review" in message.body
 
 
-def test_a_french_speaking_applicant_gets_it_in_french(project, owner, mailoutbox):
+def test_a_french_speaking_applicant_gets_it_in_french(project, owner, staff, mailoutbox):
     user_set_language(user=owner, language="fr")
-    services.project_transition(project=project, to=Project.Status.SUBMITTED, by=owner)
-    notification = Notification.objects.get(audience=Notification.Audience.APPLICANT)
-
-    services.notification_send(notification_id=notification.pk, final_attempt=True)
-
-    assert mailoutbox[0].subject == f"[Medicen] {project.acronym} : Déposé"
+    [message] = _applicant_mails(project, owner, staff, mailoutbox)
+    assert message.subject == f"[Medicen] {project.acronym} : En expertise"

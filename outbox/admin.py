@@ -1,0 +1,104 @@
+"""Staff see every outgoing e-mail; failed and uncertain ones are listed first and can be sent again."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from outbox.models import Attachment, Message
+from outbox.services import messages_requeue
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Failed")), ("uncertain", _("Uncertain (may have gone out)")), ("any", _("Either"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(status=Message.Status.FAILED)
+        if self.value() == "uncertain":
+            return queryset.filter(status=Message.Status.SENDING, uncertain_at__isnull=False)
+        if self.value() == "any":
+            return queryset.needs_staff()
+        return queryset
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ["filename", "mimetype", "file"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "recipients", "subject", "status", "uncertain", "attempts", "sent_at"]
+    list_filter = [NeedsAttentionFilter, "status", "kind"]
+    search_fields = ["key", "subject", "to"]
+    date_hierarchy = "created_at"
+    actions = ["requeue"]
+    inlines = [AttachmentInline]
+    list_per_page = 50
+    readonly_fields = [
+        "key", "kind", "from_email", "to", "reply_to", "subject", "body", "html", "language", "headers", "status",
+        "attempts", "next_attempt_at", "enqueued_at", "claimed_at", "handed_at", "uncertain_at", "sent_at",
+        "last_error", "message_id", "created_at", "updated_at",
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        # Failed and uncertain first: they are what staff come here for.
+        attention = Case(
+            When(status=Message.Status.FAILED, then=Value(0)),
+            When(status=Message.Status.SENDING, uncertain_at__isnull=False, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return super().get_queryset(request).annotate(attention=attention).order_by("attention", "-created_at", "-pk")
+
+    @admin.display(description=_("to"))
+    def recipients(self, obj: Message) -> str:
+        return ", ".join(obj.to)
+
+    @admin.display(description=_("uncertain"), boolean=True)
+    def uncertain(self, obj: Message) -> bool:
+        return obj.is_uncertain
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again (failed or uncertain e-mails only)"), permissions=["view"])
+    def requeue(self, request, queryset) -> None:
+        count = messages_requeue(message_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - count
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail will be sent again.", "%(count)d e-mails will be sent again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d e-mail was neither failed nor uncertain and was left as it is.",
+                    "%(count)d e-mails were neither failed nor uncertain and were left as they are.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
