@@ -412,4 +412,15 @@ if MEMBERS_INVOICE_VAT_RATE > 0 and not MEMBERS_INVOICE_SELLER["vat_number"]:
 MEMBERS_INVOICE_PAYMENT_DAYS = env_int("INVOICE_PAYMENT_DAYS", 30, minimum=0)  # due date = issue date + this
 # The late-payment penalty rate printed on invoices (Code de commerce L441-10): at least three times
 # the legal interest rate; the fixed 40 € recovery indemnity is always printed.
+# Reminders of an unpaid invoice, this many days after its due date (each sent once).
+try:
+    MEMBERS_INVOICE_REMINDER_DAYS = [int(days) for days in env_list("INVOICE_REMINDER_DAYS", ["15", "45"])]
+except ValueError:
+    raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be whole numbers of days, comma-separated.") from None
+if any(days < 1 for days in MEMBERS_INVOICE_REMINDER_DAYS):
+    raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be at least 1 day after the due date.")
+CELERY_BEAT_SCHEDULE["members-invoice-emails"] = {
+    "task": "members.invoice_emails_daily",
+    "schedule": crontab(hour=9, minute=45),
+}
 MEMBERS_INVOICE_LATE_PENALTY = env_str("INVOICE_LATE_PENALTY", "trois fois le taux d'intérêt légal")

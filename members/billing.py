@@ -444,6 +444,11 @@ def fee_call_run(
             continue
         if created:
             report.issued.append(invoice)
+            # The PDF is rendered and the e-mail enqueued by a worker, after commit (the call
+            # itself stays quick); the daily scan catches a task the broker lost.
+            from members.tasks import send_invoice_email
+
+            send_invoice_email.delay_on_commit(invoice.pk)
         else:
             report.already_invoiced += 1
     if fee_call is not None:
