@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -68,14 +68,23 @@ class LineSpec:
 # --- Numbering --------------------------------------------------------------------------------
 
 
-def invoice_number_take(*, year: int) -> tuple[int, str]:
-    """The next number of `year`'s sequence. Must run inside the issuing transaction: the counter
-    row stays locked until it commits (the next issuer waits) or rolls back (the number is free again)."""
+def invoice_number_take(*, issued_on: datetime.date) -> tuple[int, str]:
+    """The next number of the issue year's sequence. Must run inside the issuing transaction: the
+    counter row stays locked until it commits (the next issuer waits) or rolls back (the number is
+    free again). Numbers follow dates: a document cannot be dated before the last one numbered."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoice_number_take() must run inside the issuing transaction.")
+    year = issued_on.year
     # The row may not exist yet: insert it without a race (ON CONFLICT DO NOTHING), then lock it.
     InvoiceCounter.objects.bulk_create([InvoiceCounter(year=year, last_number=0)], ignore_conflicts=True)
     counter = InvoiceCounter.objects.select_for_update().get(year=year)
+    latest = Invoice.objects.filter(year=year).order_by("-sequence").values_list("issued_on", flat=True).first()
+    if latest is not None and issued_on < latest:
+        raise ValidationError(
+            _("Invoices are numbered in date order: the last one is dated %(date)s.")
+            % {"date": formats.date_format(latest, "SHORT_DATE_FORMAT")},
+            code="date_order",
+        )
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number, f"{year}-{counter.last_number:04d}"
@@ -147,7 +156,7 @@ def invoice_issue(
     issued_on = issued_on or timezone.localdate()
     vat_rate = settings.MEMBERS_INVOICE_VAT_RATE
     excl, vat, incl = _totals(lines, vat_rate)
-    sequence, number = invoice_number_take(year=issued_on.year)
+    sequence, number = invoice_number_take(issued_on=issued_on)
     invoice = Invoice(
         kind=Invoice.Kind.INVOICE,
         number=number,
@@ -263,7 +272,7 @@ def credit_note_issue(
                 code="too_much",
             )
     issued_on = issued_on or timezone.localdate()
-    sequence, number = invoice_number_take(year=issued_on.year)
+    sequence, number = invoice_number_take(issued_on=issued_on)
     credit = Invoice(
         kind=Invoice.Kind.CREDIT_NOTE,
         number=number,

@@ -59,6 +59,14 @@ def test_an_issue_that_rolls_back_gives_its_number_back():
     assert InvoiceCounter.objects.get(year=2027).last_number == 2
 
 
+def test_an_invoice_cannot_be_dated_before_the_last_one_numbered():
+    issue(issued_on=DAY)
+
+    with pytest.raises(ValidationError):
+        issue(issued_on=DAY - datetime.timedelta(days=1))
+    assert Invoice.objects.count() == 1
+
+
 def test_a_membership_year_is_invoiced_once_and_its_reference_is_the_invoice_number():
     membership = pending_year()
 
