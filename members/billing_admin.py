@@ -110,6 +110,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     date_hierarchy = "issued_on"
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     inlines = [InvoiceLineInline, PaymentInline]
     change_form_template = "admin/members/invoice/change_form.html"
     change_list_template = "admin/members/invoice/change_list.html"
