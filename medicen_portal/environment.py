@@ -8,6 +8,7 @@ variable, instead of surfacing later as a confusing runtime error.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 import environ
@@ -52,6 +53,20 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: str | None = None, maximum: str | None = None) -> Decimal:
+    value = _raw(name)
+    text = default if value is None or value == "" else value
+    try:
+        number = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={text!r} is not a decimal number.") from None
+    if not number.is_finite() or (minimum is not None and number < Decimal(minimum)):
+        raise ImproperlyConfigured(f"{name}={text} must be at least {minimum}.")
+    if maximum is not None and number > Decimal(maximum):
+        raise ImproperlyConfigured(f"{name}={text} must be at most {maximum}.")
     return number
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from medicen_portal.environment import (
     env_bool,
     env_database,
+    env_decimal,
     env_email,
     env_int,
     env_list,
@@ -301,6 +302,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "exclude_fields": ["password", "last_login"],
         "m2m_fields": ["groups", "user_permissions"],
     },
+    "members.BillingProfile",
+    "members.Invoice",
+    "members.Payment",
+    "members.FeeCall",
     "das.StrategicArea",
     "das.Mandate",
     "das.Meeting",
@@ -315,6 +320,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint and factur-x narrate every step of every invoice PDF at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "factur-x")},
 }
 
 for _folder in (
@@ -422,3 +429,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take SQLite's lock when their transaction begins, so concurrent claims wait
     # for each other (busy timeout) instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+
+# --- members: invoices, credit notes and payments (members/billing.py) --------------------
+# The cluster's legal details printed on every invoice (and copied into it at issue).
+MEMBERS_INVOICE_SELLER = {
+    "name": env_str("INVOICE_SELLER_NAME", "Medicen Paris Region"),
+    "legal_form": env_str("INVOICE_SELLER_LEGAL_FORM", "Association loi 1901"),
+    "address": env_str("INVOICE_SELLER_ADDRESS", "27 rue du Faubourg Saint-Jacques"),
+    "postcode": env_str("INVOICE_SELLER_POSTCODE", "75014"),
+    "city": env_str("INVOICE_SELLER_CITY", "Paris"),
+    "country": "FR",
+    "siren": env_str("INVOICE_SELLER_SIREN", "800123457"),
+    "siret": env_str("INVOICE_SELLER_SIRET", "80012345700015"),
+    "vat_number": env_str("INVOICE_SELLER_VAT_NUMBER", ""),
+    "email": env_str("INVOICE_SELLER_EMAIL", "adhesions@medicen.example"),
+    "iban": env_str("INVOICE_SELLER_IBAN", "FR7630006000011234567890189"),
+    "bic": env_str("INVOICE_SELLER_BIC", "AGRIFRPP"),
+    "bank": env_str("INVOICE_SELLER_BANK", "Crédit Agricole Île-de-France"),
+}
+# VAT on membership fees: a rate in %, or 0 with the exemption mention printed instead.
+MEMBERS_INVOICE_VAT_RATE = env_decimal("INVOICE_VAT_RATE", "0", minimum="0", maximum="100")
+MEMBERS_INVOICE_VAT_EXEMPTION = env_str(
+    "INVOICE_VAT_EXEMPTION", "Exonération de TVA, article 261, 7-1° du Code général des impôts"
+)
+if MEMBERS_INVOICE_VAT_RATE == 0 and not MEMBERS_INVOICE_VAT_EXEMPTION:
+    raise ImproperlyConfigured("INVOICE_VAT_RATE=0 needs INVOICE_VAT_EXEMPTION (the mention printed on invoices).")
+if MEMBERS_INVOICE_VAT_RATE > 0 and not MEMBERS_INVOICE_SELLER["vat_number"]:
+    raise ImproperlyConfigured("INVOICE_VAT_RATE above 0 needs INVOICE_SELLER_VAT_NUMBER.")
+MEMBERS_INVOICE_PAYMENT_DAYS = env_int("INVOICE_PAYMENT_DAYS", 30, minimum=0)  # due date = issue date + this
+# The late-payment penalty rate printed on invoices (Code de commerce L441-10): at least three times
+# the legal interest rate; the fixed 40 € recovery indemnity is always printed.
+# Reminders of an unpaid invoice, this many days after its due date (each sent once).
+try:
+    MEMBERS_INVOICE_REMINDER_DAYS = [int(days) for days in env_list("INVOICE_REMINDER_DAYS", ["15", "45"])]
+except ValueError:
+    raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be whole numbers of days, comma-separated.") from None
+if any(days < 1 for days in MEMBERS_INVOICE_REMINDER_DAYS):
+    raise ImproperlyConfigured("INVOICE_REMINDER_DAYS must be at least 1 day after the due date.")
+CELERY_BEAT_SCHEDULE["members-invoice-emails"] = {
+    "task": "members.invoice_emails_daily",
+    "schedule": crontab(hour=9, minute=45),
+}
+MEMBERS_INVOICE_LATE_PENALTY = env_str("INVOICE_LATE_PENALTY", "trois fois le taux d'intérêt légal")

@@ -538,3 +538,6 @@ class ImportJobAdmin(admin.ModelAdmin):
     def report_link(self, job: ImportJob) -> str:
         url = reverse("admin:members_organisation_import_job", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, gettext("Open"))
+
+
+from members import billing_admin  # noqa: E402, F401  (invoices, payments, fee calls: registered there)

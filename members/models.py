@@ -495,3 +495,281 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --- Billing: invoices, credit notes, payments, fee calls (services in members/billing.py) ---------
+
+
+class BillingProfile(models.Model):
+    """What an organisation's invoices say about it, kept by its billing contact (or staff)."""
+
+    organisation = models.OneToOneField(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    siret = models.CharField(
+        _("SIRET"),
+        max_length=14,
+        blank=True,
+        help_text=_("14 digits: the establishment invoiced, if not the head office."),
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, help_text=_("Intra-community VAT number.")
+    )
+    address = models.CharField(
+        _("billing address"), max_length=255, blank=True, help_text=_("Empty: the organisation's address.")
+    )
+    postcode = models.CharField(_("postcode"), max_length=5, blank=True, validators=[validate_postcode])
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    purchase_order = models.CharField(
+        _("purchase-order number"), max_length=50, blank=True, help_text=_("Printed on the next invoices.")
+    )
+    public_body = models.BooleanField(
+        _("public body (Chorus Pro)"),
+        default=False,
+        help_text=_("Invoices go through Chorus Pro and need the purchase-order number or the service code."),
+    )
+    service_code = models.CharField(
+        _("Chorus Pro service code"), max_length=100, blank=True, help_text=_("The public body's service code.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("billing details")
+        verbose_name_plural = _("billing details")
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+    def clean(self) -> None:
+        from stdnum.fr import siret as stdnum_siret
+        from stdnum.fr import tva as stdnum_tva
+
+        errors = {}
+        if self.siret:
+            self.siret = self.siret.replace(" ", "")
+            if not stdnum_siret.is_valid(self.siret):
+                errors["siret"] = _("%(value)s is not a valid SIRET number (14 digits).") % {"value": self.siret}
+            elif self.organisation_id and self.organisation.siren and self.siret[:9] != self.organisation.siren:
+                errors["siret"] = _("The SIRET must begin with the organisation's SIREN.")
+        if self.vat_number:
+            self.vat_number = self.vat_number.replace(" ", "").upper()
+            if self.vat_number.startswith("FR") and not stdnum_tva.is_valid(self.vat_number):
+                errors["vat_number"] = _("%(value)s is not a valid French VAT number.") % {"value": self.vat_number}
+        if bool(self.address) != bool(self.postcode and self.city) and (self.address or self.postcode or self.city):
+            errors["address"] = _("A billing address needs its street, postcode and city.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class InvoiceCounter(models.Model):
+    """The last number used in a year's invoice sequence. Locked (SELECT … FOR UPDATE) by the issuing
+    transaction, so numbers are taken one at a time and a rolled-back issue gives its number back."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice counter")
+        verbose_name_plural = _("invoice counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def invoices(self) -> InvoiceQuerySet:
+        return self.filter(kind=Invoice.Kind.INVOICE)
+
+    def credit_notes(self) -> InvoiceQuerySet:
+        return self.filter(kind=Invoice.Kind.CREDIT_NOTE)
+
+    def unpaid(self) -> InvoiceQuerySet:
+        return self.filter(kind=Invoice.Kind.INVOICE, status__in=[Invoice.Status.OPEN, Invoice.Status.PARTLY_PAID])
+
+    def overdue(self, today) -> InvoiceQuerySet:
+        return self.unpaid().filter(due_on__lt=today)
+
+
+class Invoice(models.Model):
+    """An invoice or a credit note (avoir), numbered in the year's one sequence.
+
+    Once issued, nothing that is printed on it changes: the seller's and buyer's details, lines and
+    totals are copied in at issue. Only the payment status moves (open → partly paid → paid, or
+    cancelled by a credit note). Corrections are credit notes that refer to the invoice.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PARTLY_PAID = "partly_paid", _("Partly paid")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled by a credit note")
+        ISSUED = "issued", _("Issued")  # credit notes
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField(_("year of the sequence"))
+    sequence = models.PositiveIntegerField(_("sequence number"))
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    membership_year = models.ForeignKey(
+        MembershipYear,
+        verbose_name=_("membership year"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        verbose_name=_("credited invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    issued_on = models.DateField(_("issue date"))
+    due_on = models.DateField(_("due date"))
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why a credit note was issued."))
+    # Copied at issue: what the document says, whatever changes later.
+    seller = models.JSONField(_("seller's details"), default=dict)
+    buyer_name = models.CharField(_("buyer"), max_length=255)
+    buyer_address = models.CharField(_("address"), max_length=255, blank=True)
+    buyer_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    buyer_city = models.CharField(_("city"), max_length=120, blank=True)
+    buyer_siren = models.CharField(_("SIREN"), max_length=9, blank=True)
+    buyer_siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    buyer_vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    purchase_order = models.CharField(_("purchase-order number"), max_length=50, blank=True)
+    service_code = models.CharField(_("Chorus Pro service code"), max_length=100, blank=True)
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    vat_exemption = models.CharField(_("VAT exemption mention"), max_length=255, blank=True)
+    total_excl_vat = models.DecimalField(_("total excl. VAT"), max_digits=12, decimal_places=2)
+    total_vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    total_incl_vat = models.DecimalField(_("total incl. VAT"), max_digits=12, decimal_places=2)
+    # Money received or credited; kept with the status by the payment and credit-note services.
+    amount_paid = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=0)
+    amount_credited = models.DecimalField(_("credited"), max_digits=12, decimal_places=2, default=0)
+    pdf = models.FileField(_("PDF"), upload_to="members/invoices/", blank=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices and credit notes")
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_one_number_per_year"),
+            # One live invoice per membership year: a fee call run twice issues nothing twice.
+            models.UniqueConstraint(
+                fields=["membership_year"],
+                condition=Q(kind="invoice") & ~Q(status="cancelled"),
+                name="invoice_one_live_per_membership_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice") | Q(credited_invoice__isnull=False),
+                name="invoice_credit_note_refers_to_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_incl_vat=F("total_excl_vat") + F("total_vat")), name="invoice_totals_add_up"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"]), models.Index(fields=["issued_on"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
+    @property
+    def amount_due(self):
+        """What the member still owes: total less payments and credit notes (0 for a credit note)."""
+        if self.is_credit_note or self.status == self.Status.CANCELLED:
+            return self.total_incl_vat * 0
+        return max(self.total_incl_vat - self.amount_paid - self.amount_credited, self.total_incl_vat * 0)
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    label = models.CharField(_("label"), max_length=255)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2, default=1)
+    unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Payment(models.Model):
+    """Money received for an invoice: a transfer or a cheque, in full or in part."""
+
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", _("Bank transfer")
+        CHEQUE = "cheque", _("Cheque")
+
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount (€)"), max_digits=12, decimal_places=2)
+    received_on = models.DateField(_("received on"))
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    reference = models.CharField(
+        _("reference"), max_length=100, blank=True, help_text=_("Transfer reference or cheque number.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_on", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+        indexes = [models.Index(fields=["received_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} — {self.amount} €"
+
+
+class FeeCall(models.Model):
+    """Staff's call for year N's fees: one invoice per member due (or per organisation selected)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("organisations"),
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every member due for the year."),
+    )
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("launched by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    launched_at = models.DateTimeField(_("launched"), auto_now_add=True)
+    issued = models.PositiveIntegerField(_("invoices issued"), default=0)
+    already_invoiced = models.PositiveIntegerField(_("already invoiced"), default=0)
+    skipped = models.TextField(_("not invoiced"), blank=True)
+
+    class Meta:
+        verbose_name = _("fee call")
+        verbose_name_plural = _("fee calls")
+        ordering = ["-launched_at"]
+
+    def __str__(self) -> str:
+        return _("Fee call %(year)s") % {"year": self.year}

@@ -69,3 +69,38 @@ def get_public_organisation(user: User | AnonymousUser, slug: str) -> Organisati
     if not listed and not can_view_organisation_private(user, organisation):
         raise Http404
     return organisation
+
+
+# --- Billing and colleagues (members/billing_views.py) ------------------------------------
+
+
+def _contact_of(user: User | AnonymousUser, organisation: Organisation) -> Person | None:
+    person = person_of(user)
+    if person is None or person.organisation_id != organisation.pk or person.anonymised_at is not None:
+        return None
+    return person
+
+
+def can_see_billing(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    """Amounts, invoices and what is due: staff, and the organisation's billing and primary contacts."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    person = _contact_of(user, organisation)
+    return person is not None and (person.is_billing_contact or person.is_primary_contact)
+
+
+def can_edit_billing_details(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    """The billing address and purchase-order number: the same people who see the invoices."""
+    return can_see_billing(user, organisation)
+
+
+def can_manage_contacts(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    """Inviting colleagues, changing their roles, removing them: staff and the primary contacts."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    person = _contact_of(user, organisation)
+    return person is not None and person.is_primary_contact

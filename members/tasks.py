@@ -47,3 +47,24 @@ def purge_expired_personal_data() -> dict:
     from members.privacy import retention_purge
 
     return retention_purge(now=timezone.now())
+
+
+# --- Invoices (members/billing_mail.py): e-mails through the outbox, once each -----------------
+
+
+@shared_task(name="members.send_invoice_email")
+def send_invoice_email(invoice_id: int) -> bool:
+    """Give one invoice its e-mail with the PDF (the outbox sends it once, whatever runs twice)."""
+    from members.billing_mail import invoice_email_enqueue
+
+    return invoice_email_enqueue(invoice_id=invoice_id) is not None
+
+
+@shared_task(name="members.invoice_emails_daily")
+def invoice_emails_daily() -> dict:
+    """Daily: e-mail invoices whose send task was lost, and remind unpaid ones past their due date."""
+    from members.billing_mail import invoice_email_enqueue, invoice_reminders_enqueue, invoices_without_email
+
+    recovered = [invoice_email_enqueue(invoice_id=pk) for pk in invoices_without_email().values_list("pk", flat=True)]
+    reminders = invoice_reminders_enqueue(today=timezone.localdate())
+    return {"invoices": len(recovered), "reminders": len(reminders)}

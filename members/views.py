@@ -27,6 +27,8 @@ from members.forms import DirectoryFilterForm, EmailAuthenticationForm, Organisa
 from members.models import MembershipYear, logo_kind
 from members.permissions import (
     can_edit_organisation_profile,
+    can_manage_contacts,
+    can_see_billing,
     can_view_organisation_private,
     get_organisation_for_user,
     get_public_organisation,
@@ -148,6 +150,9 @@ def membership(request: HttpRequest, slug: str) -> HttpResponse:
             "years": years,
             "contacts": contacts,
             "can_edit": can_edit_organisation_profile(request.user, organisation),
+            # Amounts and invoices: billing and primary contacts (and staff) only.
+            "can_see_billing": can_see_billing(request.user, organisation),
+            "can_manage_contacts": can_manage_contacts(request.user, organisation),
         },
     )
 

@@ -23,7 +23,9 @@ from das.meetings.services import agenda_add_topic, invitation_remove, meeting_c
 from das.models import Meeting, Topic
 from das.tests.conftest import make_meeting
 from das.tests.factories import MandateFactory, StrategicAreaFactory
-from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
+from members.billing import invoice_issue_for_membership
+from members.models import MembershipYear
+from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
 from projects.models import Review
 from projects.services import attachment_add
 from projects.tests.factories import ProjectFactory
@@ -89,6 +91,10 @@ def _slug(world):
     return {"slug": world.objects["organisation_a"].slug}
 
 
+def _colleague(world):
+    return {"slug": world.objects["organisation_a"].slug, "pk": world.users["colleague_a"].person.pk}
+
+
 def _project(world):
     return {"pk": world.objects["project"].pk}
 
@@ -122,6 +128,17 @@ MATRIX: dict[str, Page] = {
     "members:mine": Page(ok=302, other_organisation=None),
     "members:edit": Page(kwargs=_slug, wrong_role="colleague_a"),
     "members:membership": Page(kwargs=_slug),
+    # members' billing and colleagues: billing/primary contacts see invoices, primary contacts manage colleagues
+    "members:billing": Page(kwargs=_slug, wrong_role="colleague_a"),
+    "members:billing_edit": Page(kwargs=_slug, wrong_role="colleague_a"),
+    "members:invoice_pdf": Page(
+        kwargs=lambda world: {"slug": world.objects["organisation_a"].slug, "number": world.objects["invoice"].number},
+        wrong_role="colleague_a",
+    ),
+    "members:contacts": Page(kwargs=_slug, wrong_role="colleague_a"),
+    "members:contact_roles": Page(kwargs=_colleague, wrong_role="colleague_a", method="post", ok=302),
+    "members:contact_remove": Page(kwargs=_colleague, wrong_role="colleague_a", method="post", ok=302),
+    "members:contact_invite": Page(kwargs=_colleague, wrong_role="colleague_a", method="post", ok=302),
     # projects: the proposing organisation's contacts; reviewers see only what they are assigned
     "projects:list": Page(other_organisation=None),
     "projects:create": Page(other_organisation=None, wrong_role="kol_a"),
@@ -260,11 +277,14 @@ def world(db, settings, tmp_path) -> World:
     session = Session.objects.create(area=area_a, held_at=timezone.now())
     session.members.add(world.users["kol_a"].person)
     item = Item.objects.create(session=session, project=project)
+    membership = MembershipYearFactory(organisation=organisation_a, status=MembershipYear.Status.PENDING)
+    invoice, _created = invoice_issue_for_membership(membership_year=membership, by=staff)
     world.objects.update(
         session=session,
         item=item,
         letter=Letter.objects.create(project=project, item=item),
         call=CallFactory(),
+        invoice=invoice,
         organisation_a=organisation_a,
         organisation_b=organisation_b,
         project=project,
