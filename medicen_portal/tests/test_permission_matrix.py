@@ -4,6 +4,10 @@ Every named URL of the portal must appear in exactly one of PUBLIC, EXEMPT or MA
 new page that nobody thought about fails this test. For each MATRIX page:
 anonymous → redirect to login; a user of another organisation → 404; a user with the
 wrong role → 403; the right user → 200.
+
+One more role, "staff without a verified second factor" (ADMIN_REQUIRE_2FA on), is checked in
+test_second_factor.py over every page of this matrix whose right user is staff: 403 or 404
+with a link to verify, then the page itself once the session is verified.
 """
 
 from __future__ import annotations
