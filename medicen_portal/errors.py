@@ -48,7 +48,7 @@ def _texts(status: int) -> tuple[str, str]:
         429: (_("Too many requests"), _("Too many attempts in a short time. Wait a few minutes, then try again.")),
         500: (
             _("Something went wrong"),
-            _("The portal could not answer this request. The team has been told; try again in a moment."),
+            _("The portal could not answer this request. The error has been recorded; try again in a moment."),
         ),
         503: (
             _("The portal is briefly unavailable"),
