@@ -5,7 +5,8 @@
 with an anonymous user, so they still answer while PostgreSQL is down or restarting.
 
 A request whose database connection drops (PostgreSQL restarting, a backend terminated):
-- a GET or HEAD that has not written anything yet is run once more, on a fresh connection.
+- a GET or HEAD that has not written anything yet is run once more, half a second later, on a
+  fresh connection.
   It only read, so running it again cannot do anything twice, and a restart of a fraction
   of a second (the faults run measured 0.3 s) is then invisible to the person;
 - otherwise (a POST, a GET that already wrote, or the retry failing too, as while the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError, connections
@@ -30,6 +32,7 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+RETRY_DELAY_SECONDS = 0.5  # before the one new attempt of a read-only GET
 _READ_ONLY_STATEMENTS = {"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW", "BEGIN", "COMMIT"}
 
 
@@ -158,6 +161,9 @@ class DatabaseRestartMiddleware:
         if request.database_connection_lost and self._may_run_again(request):
             logger.warning("Database connection lost during %s %s: running it once more", request.method, request.path)
             self._drop_connections()
+            # A restart refuses connections for a fraction of a second (0.3 s measured by
+            # bench/faults.py); retrying at once mostly met a server still starting.
+            time.sleep(RETRY_DELAY_SECONDS)
             request.database_connection_lost = False
             response = self._run(request)
         if request.database_connection_lost:
