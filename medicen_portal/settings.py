@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp",
     "medicen_portal.apps.TwoFactorConfig",  # django_otp.plugins.otp_totp, likewise
     "medicen_portal.apps.AuditLogConfig",  # auditlog, likewise (and medicen_portal/admin_fr.py)
+    "django_otp.plugins.otp_static",  # backup codes for the second factor
     "outbox",
     "members",
     "das",
@@ -64,10 +65,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "medicen_portal.security.RequestSizeLimitMiddleware",  # 413 from Content-Length, before a byte is read
+    "medicen_portal.security.RefuseNulBytesMiddleware",  # before anything that queries with a parameter
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # With ADMIN_REQUIRE_2FA, staff without a verified second factor are not staff (security.py).
+    "medicen_portal.security.StaffSecondFactorMiddleware",
+    # A GET whose database connection drops is run once more, else the 503 page (errors.py).
+    "medicen_portal.errors.DatabaseRestartMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -247,8 +254,24 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True  # no script reads it
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Request bodies: refused above REQUEST_MAX_BYTES from their Content-Length, before any byte is
+# read (the largest legitimate body is a 10 MB attachment or import plus the form around it);
+# files above FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file, not held in memory;
+# form fields other than files may hold DATA_UPLOAD_MAX_MEMORY_SIZE. The proxy in front should
+# cap bodies at the same figure (nginx: client_max_body_size 11m), see the README.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 11 * 1024 * 1024, minimum=1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Password reset: one e-mail per address per PASSWORD_RESET_EMAIL_INTERVAL_SECONDS, and at most
+# PASSWORD_RESET_PER_CLIENT_PER_HOUR requests from one client address (then HTTP 429).
+PASSWORD_RESET_EMAIL_INTERVAL_SECONDS = env_int("PASSWORD_RESET_EMAIL_INTERVAL_SECONDS", 300, minimum=1)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10, minimum=1)
+CSRF_FAILURE_VIEW = "medicen_portal.errors.csrf_failure"  # the portal's 403 page, saying the form expired
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -285,6 +308,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the login forms post the e-mail address as "username"
+AXES_USERNAME_CALLABLE = "medicen_portal.security.normalised_username"  # e-mails are case-insensitive
 AXES_CLIENT_IP_CALLABLE = "medicen_portal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "medicen_portal.security.locked_out"
 AXES_RESET_ON_SUCCESS = True

@@ -3,7 +3,13 @@ from django.urls import include, path
 
 from calls import views as calls_views
 from committees import views as committees_views
-from medicen_portal.views import favicon, two_factor_setup
+from medicen_portal.views import (
+    PortalPasswordResetView,
+    favicon,
+    two_factor_backup_codes,
+    two_factor_setup,
+    two_factor_verify,
+)
 from members import views as members_views
 
 urlpatterns = [
@@ -11,6 +17,9 @@ urlpatterns = [
     path("accounts/login/", members_views.PortalLoginView.as_view(), name="login"),
     path("accounts/my-data/", members_views.my_data, name="my_data"),
     path("accounts/two-factor/", two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/backup-codes/", two_factor_backup_codes, name="two_factor_backup_codes"),
+    path("accounts/password_reset/", PortalPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", members_views.set_language, name="set_language"),
     path("members/", include("members.urls")),
@@ -24,3 +33,9 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that declare no icon (error pages, downloads).
     path("favicon.ico", favicon),
 ]
+
+# The portal's own error pages (medicen_portal/errors.py); 500 and 503 need no database.
+handler400 = "medicen_portal.errors.bad_request"
+handler403 = "medicen_portal.errors.permission_denied"
+handler404 = "medicen_portal.errors.page_not_found"
+handler500 = "medicen_portal.errors.server_error"

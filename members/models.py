@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -25,6 +24,18 @@ class UserManager(BaseUserManager):
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, email: str) -> User:
+        """Login in any case: A1@A.TEST finds a1@a.test (as the password reset already did)."""
+        email = (email or "").strip()
+        try:
+            return self.get(email=email.lower())  # stored in lower case: the unique index answers
+        except self.model.DoesNotExist:
+            # A row stored in mixed case before addresses were lower-cased (admin, old imports).
+            matches = list(self.filter(email__iexact=email)[:2])
+            if len(matches) != 1:
+                raise
+            return matches[0]
 
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
         extra.setdefault("is_staff", False)
@@ -62,6 +73,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # E-mail addresses are case-insensitive everywhere: stored in lower case, looked up in any case.
+        self.email = (self.email or "").strip().lower()
 
 
 def validate_siren(value: str) -> None:
@@ -133,10 +149,19 @@ def validate_logo(file) -> None:
         raise ValidationError(_("The logo must be a PNG, JPEG or WebP image."), code="logo_type")
 
 
+LOGO_EXTENSIONS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
+
+
 def logo_upload_to(instance: Organisation, filename: str) -> str:
-    # A generated name: the client's file name is never used on disk.
-    suffix = PurePath(filename).suffix.lower()[:6]
-    return f"members/logos/{uuid.uuid4().hex}{suffix}"
+    """A name and an extension the portal chooses from the file's content, never the client's."""
+    kind = None
+    upload = getattr(instance.logo, "file", None)
+    if upload is not None:
+        upload.seek(0)
+        kind = logo_kind(upload.read(16))
+        upload.seek(0)
+    # validate_logo has refused anything else; ".bin" would never be served as a page either way.
+    return f"members/logos/{uuid.uuid4().hex}{LOGO_EXTENSIONS.get(kind, '.bin')}"
 
 
 class OrganisationQuerySet(models.QuerySet):

@@ -480,12 +480,18 @@ def organisation_profile_update(
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    # Read from the row: a model form has already put the new upload on the instance.
+    previous_logo = Organisation.objects.filter(pk=organisation.pk).values_list("logo", flat=True).first() or ""
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.full_clean()
     organisation.save()
     organisation.das_interests.set(das_interests)
     directory_changed()
+    if previous_logo and previous_logo != organisation.logo.name:
+        # A replaced or removed logo leaves no file behind; only once the new row is committed.
+        storage = organisation.logo.storage
+        transaction.on_commit(lambda: storage.delete(previous_logo))
     logger.info("%s updated the profile of %s", by, organisation)
     return organisation
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import check_for_language, get_language
 from django.utils.translation import gettext as _
@@ -206,7 +208,11 @@ class PortalLoginView(LoginView):
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
-        language = form.get_user().language
+        user = form.get_user()
+        if settings.ADMIN_REQUIRE_2FA and (user.is_staff or user.is_superuser):
+            # Staff go on through their second factor (enrolment first if they have none yet).
+            response = redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': self.get_success_url()})}")
+        language = user.language
         if language:
             _set_language_cookie(response, language)
         return response

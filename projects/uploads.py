@@ -51,11 +51,13 @@ def safe_display_name(name: str) -> str:
 def validate_upload(upload: UploadedFile) -> str:
     """Return the kind of a valid upload, or raise ValidationError saying what is wrong."""
     if upload.size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            _("The file is %(size)s; the limit is %(limit)s.")
-            % {"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
-            code="too_large",
-        )
+        size, limit = filesizeformat(upload.size), filesizeformat(MAX_UPLOAD_BYTES)
+        if size == limit:
+            # Just over the limit, both round to the same figure: "10.0 MB; the limit is 10.0 MB" read as nonsense.
+            message = _("The file is just over the limit of %(limit)s.") % {"limit": limit}
+        else:
+            message = _("The file is %(size)s; the limit is %(limit)s.") % {"size": size, "limit": limit}
+        raise ValidationError(message, code="too_large")
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     kind = detect_kind(upload)

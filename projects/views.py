@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +29,7 @@ from projects.forms import (
     TransitionForm,
     partner_initial,
 )
+from projects.impact_export import impact_detail_csv, impact_summary_csv
 from projects.models import Project, Review
 from projects.selectors import funded_projects_detail, impact_figures, partner_suggestions, reviewer_candidates
 from projects.workflow import ACTION_LABELS, REVIEW_STATUSES, TransitionError, TransitionRefused
@@ -416,36 +415,11 @@ def impact(request: HttpRequest) -> HttpResponse:
 
 
 def impact_csv(request: HttpRequest) -> HttpResponse:
-    """The dashboard's figures as CSV; with ?detail=1, staff get one row per funded project."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    """The dashboard as CSV (projects/impact_export.py); with ?detail=1, staff get one row per funded project."""
     detail = request.GET.get("detail") == "1"
     if detail and not permissions.is_staff(request.user):
         raise Http404("No such export.")
+    body = impact_detail_csv() if detail else impact_summary_csv()
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="medicen-impact{"-detail" if detail else ""}.csv"'
-    writer = csv.writer(response)
-    if detail:
-        writer.writerow(["id", "acronym", "title", "organisation", "das", "status", "granted", "public_aid",
-                         "total_investment", "products"])  # fmt: skip
-        for project in funded_projects_detail():
-            writer.writerow(
-                [
-                    project.pk,
-                    project.acronym,
-                    project.title,
-                    project.lead_organisation.name,
-                    project.primary_area.code if project.primary_area else "",
-                    project.status,
-                    project.granted or 0,
-                    project.aid or 0,
-                    project.total_investment or 0,
-                    project.product_count or 0,
-                ]
-            )
-        return response
-    figures = impact_figures()
-    writer.writerow(["dimension", "key", "projects_funded", "products_launched", "total_investment", "public_aid"])
-    writer.writerow(["overall", "", *figures.overall.as_row()])
-    for dimension, rows in (("das", figures.by_area), ("year", figures.by_year), ("scope", figures.by_scope)):
-        for label, row in rows:
-            writer.writerow([dimension, label, *row.as_row()])
     return response

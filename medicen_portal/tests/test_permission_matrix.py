@@ -4,6 +4,10 @@ Every named URL of the portal must appear in exactly one of PUBLIC, EXEMPT or MA
 new page that nobody thought about fails this test. For each MATRIX page:
 anonymous → redirect to login; a user of another organisation → 404; a user with the
 wrong role → 403; the right user → 200.
+
+One more role, "staff without a verified second factor" (ADMIN_REQUIRE_2FA on), is checked in
+test_second_factor.py over every page of this matrix whose right user is staff: 403 or 404
+with a link to verify, then the page itself once the session is verified.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ EXEMPT = {
     "password_reset_complete": "public by design",
     "set_language": "switches the language, no data",
     "two_factor_setup": "login required, acts only on the caller's own account",
+    "two_factor_verify": "login required, verifies only the caller's own session",
+    "two_factor_backup_codes": "login required and POST-only, replaces only the caller's own codes",
     "members:invitation": "signed, expiring token; tampered and expired links refused in members/tests",
     "members:logo": "public image of a listed organisation; type and access tested in members/tests",
     "das:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
@@ -227,6 +233,11 @@ class World:
 
 @pytest.fixture
 def world(db, settings, tmp_path) -> World:
+    return build_world(settings, tmp_path)
+
+
+def build_world(settings, tmp_path) -> World:
+    """The users and objects of the matrix (also used by test_second_factor.py)."""
     settings.MEDIA_ROOT = tmp_path
     organisation_a, organisation_b = OrganisationFactory(name="Alpha Bio"), OrganisationFactory(name="Beta Med")
     area_a, area_b = StrategicAreaFactory(code="imaging"), StrategicAreaFactory(code="digital-health")

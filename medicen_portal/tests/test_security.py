@@ -37,6 +37,7 @@ def test_after_five_failures_even_the_right_password_is_refused_with_a_clear_mes
     assert response.status_code == 429
     assert "Trop de tentatives" in response.content.decode()
     assert "15 minutes" in response.content.decode()
+    assert 'data-portal-error="429"' in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -147,20 +148,24 @@ def test_staff_enrol_an_authenticator_and_then_reach_the_admin(client, staff, se
     settings.ADMIN_REQUIRE_2FA = True
     client.force_login(staff)
 
+    asks_password = client.get("/accounts/two-factor/")
+    client.post("/accounts/two-factor/", {"password": PASSWORD})
     page = client.get("/accounts/two-factor/")
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
     code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
     confirmed = client.post("/accounts/two-factor/", {"token": str(code).zfill(6)})
 
+    assert "<svg" not in asks_password.content.decode()
     assert page.status_code == 200
     assert "<svg" in page.content.decode()
-    assert confirmed.status_code == 302
+    assert confirmed.status_code == 200
     assert TOTPDevice.objects.get(user=staff).confirmed
     assert client.get("/admin/").status_code == 200
 
 
 def test_a_wrong_enrolment_code_is_refused(client, staff):
     client.force_login(staff)
+    client.post("/accounts/two-factor/", {"password": PASSWORD})
     client.get("/accounts/two-factor/")
 
     response = client.post("/accounts/two-factor/", {"token": "000000"})

@@ -63,3 +63,31 @@ def test_the_logo_of_an_unlisted_organisation_is_not_served_to_the_public(three_
     Organisation.objects.filter(slug="biosense").update(directory_opt_in=False)
 
     assert Client().get("/members/biosense/logo/").status_code == 404
+
+
+def test_a_logo_keeps_no_client_suffix_but_one_chosen_from_its_content(three_users, settings):
+    client = Client()
+    client.force_login(three_users["owner"])
+
+    post_logo(client, PNG, "logo.html")
+
+    name = Organisation.objects.get(slug="biosense").logo.name
+    assert name.endswith(".png")
+    assert ".html" not in name
+
+
+def test_a_replaced_logo_is_removed_from_disk(three_users, settings, tmp_path, django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(three_users["owner"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_logo(client, PNG, "first.png")
+    first = tmp_path / Organisation.objects.get(slug="biosense").logo.name
+    assert first.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_logo(client, b"\xff\xd8\xff\xe0" + b"\x00" * 64, "second.jpg")
+
+    second = tmp_path / Organisation.objects.get(slug="biosense").logo.name
+    assert second.exists() and second.suffix == ".jpg"
+    assert not first.exists()
+    assert sorted(p.name for p in (tmp_path / "members" / "logos").iterdir()) == [second.name]

@@ -99,7 +99,9 @@ def test_staff_see_every_funded_project(client, records):
 def test_the_csv_export_holds_the_same_figures(client, records):
     response = client.get("/impact/export.csv")
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # Written as the member export is: semicolons, UTF-8 with a BOM, so French Excel opens it in columns.
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert response["Content-Disposition"].startswith("attachment;")
     assert rows[1] == ["overall", "", "2", "3", "4500000.00", "1550000.00"]
     assert client.get("/impact/export.csv?detail=1").status_code == 404
