@@ -352,6 +352,9 @@ CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
     "task": "projects.purge_stale_drafts",
     "schedule": crontab(hour=3, minute=40),
 }
+# A reviewer who has not submitted this many days after the assignment gets one reminder.
+PROJECTS_REVIEW_REMINDER_DAYS = env_int("PROJECTS_REVIEW_REMINDER_DAYS", 14, minimum=1)
+CELERY_BEAT_SCHEDULE["projects-review-reminders"] = {"task": "projects.review_reminders_scan", "schedule": 3600.0}
 
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
 # One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).

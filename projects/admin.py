@@ -103,9 +103,9 @@ class ProjectEventAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["event", "audience", "state", "attempts", "sent_at"]
+    list_display = ["event", "review", "audience", "state", "attempts", "sent_at"]
     list_filter = ["state", "audience"]
-    readonly_fields = ["event", "audience", "state", "attempts", "last_attempt_at", "last_error", "sent_at"]
+    readonly_fields = ["event", "review", "audience", "state", "attempts", "last_attempt_at", "last_error", "sent_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -348,11 +348,17 @@ class ProjectEvent(models.Model):
 
 
 class Notification(models.Model):
-    """One e-mail about one transition to one audience; the row is claimed before the e-mail is sent."""
+    """One e-mail about one transition to one audience, or to a reviewer about their review
+    (assigned, reminder); the row is claimed before the e-mail is sent."""
 
     class Audience(models.TextChoices):
         APPLICANT = "applicant", _("Proposer")
         STAFF = "staff", _("Cluster staff")
+        REVIEWER = "reviewer", _("Reviewer: assignment")
+        REVIEWER_REMINDER = "reviewer_reminder", _("Reviewer: reminder")
+
+    TRANSITION_AUDIENCES = (Audience.APPLICANT, Audience.STAFF)
+    REVIEW_AUDIENCES = (Audience.REVIEWER, Audience.REVIEWER_REMINDER)
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -361,7 +367,11 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (no recipient)")
 
-    event = models.ForeignKey(ProjectEvent, on_delete=models.CASCADE, related_name="notifications")
+    # A transition's notifications have an event; a reviewer's have their review.
+    event = models.ForeignKey(
+        ProjectEvent, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    review = models.ForeignKey("Review", on_delete=models.CASCADE, related_name="notifications", null=True, blank=True)
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -372,10 +382,19 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        constraints = [models.UniqueConstraint(fields=["event", "audience"], name="notification_once_per_audience")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "audience"], name="notification_once_per_audience"),
+            # One assignment e-mail and one reminder per review, whatever runs twice.
+            models.UniqueConstraint(
+                fields=["review", "audience"], condition=Q(review__isnull=False), name="notification_once_per_review"
+            ),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False) | Q(review__isnull=False), name="notification_has_a_subject"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} → {self.audience} ({self.state})"
+        return f"{self.event_id or self.review_id} → {self.audience} ({self.state})"
 
 
 class Review(models.Model):
@@ -408,6 +427,8 @@ class Review(models.Model):
     assigned_at = models.DateTimeField(_("assigned"), auto_now_add=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.ASSIGNED)
     conflict_reason = models.TextField(_("conflict of interest"), blank=True)
+    # Claimed by the reminder scan before the reminder is enqueued: one reminder per review.
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
     score_innovation = models.PositiveSmallIntegerField(
         _("innovation"), null=True, blank=True, validators=SCORE_VALIDATORS
     )
@@ -440,6 +461,11 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} / {self.reviewer_id}"
+
+    @property
+    def score_items(self) -> list[tuple[str, int | None]]:
+        """(criterion name, score) in the order of CRITERIA, for pages that show scores."""
+        return [(self._meta.get_field(name).verbose_name, getattr(self, name)) for name in self.CRITERIA]
 
     @property
     def total_score(self) -> int | None:

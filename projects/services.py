@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from das.models import StrategicArea
@@ -32,7 +32,7 @@ from projects.models import (
     ProjectEvent,
     Review,
 )
-from projects.selectors import impact_changed, reviewer_exclusion_reason
+from projects.selectors import counting_reviews, impact_changed, review_is_set_aside, reviewer_exclusion_reason
 from projects.uploads import MAX_ATTACHMENTS, safe_display_name, validate_upload
 from projects.workflow import ALLOWED, REVIEW_STATUSES, ConcurrentUpdate, InvalidTransition, TransitionRefused
 
@@ -136,7 +136,8 @@ def _transition_problems(project: Project, to: str, comment: str) -> list[str]:
         return submission_problems(project)
     if to in (S.INFO_REQUESTED, S.NOT_LABELLED) and not comment.strip():
         return [_("Write a comment for the applicants: it tells them what is missing or why.")]
-    if to == S.LABELLED and not project.reviews.filter(state=Review.State.SUBMITTED).exists():
+    if to == S.LABELLED and not counting_reviews(project):
+        # A review set aside for a conflict of interest does not count.
         return [_("At least one reviewer must have submitted a review before the project is labelled.")]
     if to == S.FUNDED and not project.funding_decisions.filter(amount_granted__gt=0).exists():
         return [_("Record the funding decision (with the amount granted) before marking the project as funded.")]
@@ -172,7 +173,7 @@ def project_transition(*, project: Project, to: str, by: User, comment: str = ""
             project=project, from_status=from_status, to_status=to, by=by, at=now, comment=comment.strip()
         )
         notifications = Notification.objects.bulk_create(
-            [Notification(event=event, audience=audience) for audience in Notification.Audience.values]
+            [Notification(event=event, audience=audience) for audience in Notification.TRANSITION_AUDIENCES]
         )
         ids = [notification.pk for notification in notifications]
         # robust: a broker outage must not turn a committed transition into an error page;
@@ -210,6 +211,9 @@ def _is_transient(exc: Exception) -> bool:
 
 
 def _notification_recipients(notification: Notification) -> list[User]:
+    if notification.audience in Notification.REVIEW_AUDIENCES:
+        reviewer = notification.review.reviewer.user
+        return [reviewer] if reviewer and reviewer.is_active and reviewer.email else []
     project = notification.event.project
     if notification.audience == Notification.Audience.APPLICANT:
         proposer = project.proposer
@@ -224,7 +228,36 @@ def _notification_language(notification: Notification) -> str:
     return languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
 
 
+def _review_message(notification: Notification, recipients: list[str]) -> EmailMessage:
+    """The e-mail to a reviewer: their assignment, or the one reminder of a review not yet submitted."""
+    review = notification.review
+    project = review.project
+    name = project.acronym or project.title
+    url = settings.SITE_URL + reverse("projects:review", args=[review.pk])
+    lines = [_("Hello %(name)s,") % {"name": review.reviewer.full_name}, ""]
+    if notification.audience == Notification.Audience.REVIEWER:
+        subject = _("[Medicen] Review requested: %(project)s") % {"project": name}
+        lines.append(_("The cluster's staff ask you to review the proposal “%(title)s”.") % {"title": project.title})
+    else:
+        subject = _("[Medicen] Reminder: your review of %(project)s") % {"project": name}
+        lines.append(
+            _("Your review of the proposal “%(title)s”, asked on %(date)s, has not been submitted yet.")
+            % {"title": project.title, "date": formats.date_format(timezone.localdate(review.assigned_at))}
+        )
+    lines += [
+        "",
+        _("The proposal, its documents and the review form:"),
+        url,
+        "",
+        _("If you have a conflict of interest with one of the partners, declare it on that page."),
+    ]
+    return EmailMessage(subject=subject, body="\n".join(lines), to=recipients)
+
+
 def _notification_message(notification: Notification) -> EmailMessage | None:
+    if notification.audience in Notification.REVIEW_AUDIENCES:
+        recipients = [user.email for user in _notification_recipients(notification)]
+        return _review_message(notification, recipients) if recipients else None
     event = notification.event
     project = event.project
     url = settings.SITE_URL + reverse("projects:detail", args=[project.pk])
@@ -265,11 +298,19 @@ def notification_send(*, notification_id: int, final_attempt: bool) -> str:
     if claimed != 1:
         return "not pending"
     notification = Notification.objects.select_related(
-        "event__project__proposer", "event__project__lead_organisation", "event__by"
+        "event__project__proposer",
+        "event__project__lead_organisation",
+        "event__by",
+        "review__project",
+        "review__reviewer__user",
     ).get(pk=notification_id)
+    rows = Notification.objects.filter(pk=notification_id)
+    if notification.audience == Notification.Audience.REVIEWER_REMINDER and not review_awaited(notification.review):
+        # Submitted, declared in conflict or set aside since the reminder was due: nothing to remind.
+        rows.update(state=Notification.State.SKIPPED, last_error="review no longer awaited")
+        return "skipped"
     with translation.override(_notification_language(notification)):
         message = _notification_message(notification)
-    rows = Notification.objects.filter(pk=notification_id)
     if message is None:
         rows.update(state=Notification.State.SKIPPED, last_error="no recipient")
         return "skipped"
@@ -306,7 +347,63 @@ def review_assign(*, project: Project, reviewer: Person, by: User) -> Review:
     review, created = Review.objects.get_or_create(project=project, reviewer=reviewer, defaults={"assigned_by": by})
     if not created:
         raise ValidationError(_("%(name)s is already a reviewer of this proposal.") % {"name": reviewer.full_name})
+    _notify_reviewer(review, Notification.Audience.REVIEWER)
     return review
+
+
+def _notify_reviewer(review: Review, audience: str) -> Notification:
+    """Queue one e-mail to the reviewer, sent after commit by the project-notification task."""
+    from projects.tasks import send_project_notification
+
+    notification = Notification.objects.create(review=review, audience=audience)
+    # robust: as for transitions, a broker outage must not undo the assignment; the stale scan
+    # (`projects.enqueue_stale_notifications`) picks the e-mail up later.
+    transaction.on_commit(lambda: send_project_notification.delay(notification.pk), robust=True)
+    return notification
+
+
+def review_awaited(review: Review) -> bool:
+    """Still assigned, not in conflict of interest, and the proposal is still with the cluster."""
+    return (
+        review.state == Review.State.ASSIGNED
+        and review.project.status in REVIEW_STATUSES
+        and not review_is_set_aside(review)
+    )
+
+
+def review_reminders_due(*, now: datetime.datetime, days: int) -> list[int]:
+    """Reviews assigned more than `days` days ago, not submitted and never reminded."""
+    return list(
+        Review.objects.filter(
+            state=Review.State.ASSIGNED,
+            reminded_at__isnull=True,
+            assigned_at__lt=now - datetime.timedelta(days=days),
+            project__status__in=REVIEW_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+@transaction.atomic
+def review_reminder_claim(*, review_id: int, now: datetime.datetime, days: int) -> Notification | None:
+    """Claim a due reminder (a conditional UPDATE of `reminded_at`) and queue its one e-mail.
+
+    Of two scans that see the same review, exactly one claims it; the other gets None.
+    """
+    claimed = Review.objects.filter(
+        pk=review_id,
+        state=Review.State.ASSIGNED,
+        reminded_at__isnull=True,
+        assigned_at__lt=now - datetime.timedelta(days=days),
+        project__status__in=REVIEW_STATUSES,
+    ).update(reminded_at=now)
+    if claimed != 1:
+        return None
+    review = Review.objects.select_related("project", "reviewer").get(pk=review_id)
+    if review_is_set_aside(review):
+        return None  # in conflict of interest: claimed (never reminded), but nothing to remind
+    return _notify_reviewer(review, Notification.Audience.REVIEWER_REMINDER)
 
 
 @transaction.atomic
@@ -334,6 +431,10 @@ def review_submit(*, review: Review, by: User, scores: dict[str, int], recommend
         raise ValidationError(_("This review can no longer be changed."))
     if review.project.status not in (S.SUBMITTED, S.UNDER_REVIEW, S.RESUBMITTED):
         raise ValidationError(_("The proposal is not under review any more."))
+    if review_is_set_aside(review):
+        raise ValidationError(
+            _("Your organisation is now in the consortium: this is a conflict of interest and the review is set aside.")
+        )
     for name in Review.CRITERIA:
         if scores.get(name) is None:
             raise ValidationError(_("Give a score for every criterion."))

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from projects.selectors import stale_notification_ids
-from projects.services import NOTIFICATION_MAX_ATTEMPTS, TransientEmailError, drafts_purge, notification_send
+from projects.services import (
+    NOTIFICATION_MAX_ATTEMPTS,
+    TransientEmailError,
+    drafts_purge,
+    notification_send,
+    review_reminder_claim,
+    review_reminders_due,
+)
 
 RETRY_BACKOFF_MAX = 900  # seconds; capped well below the broker's visibility timeout
 
@@ -47,3 +54,14 @@ def enqueue_stale_notifications() -> int:
 def purge_stale_drafts() -> int:
     """Daily: delete drafts never submitted within PROJECTS_DRAFT_RETENTION_DAYS. Safe to run twice."""
     return drafts_purge(now=timezone.now(), days=settings.PROJECTS_DRAFT_RETENTION_DAYS)
+
+
+@shared_task(name="projects.review_reminders_scan")
+def review_reminders_scan() -> int:
+    """Periodic: remind, once, each reviewer who has not submitted PROJECTS_REVIEW_REMINDER_DAYS after
+    the assignment. Safe to run twice or concurrently: each reminder is claimed before it is queued."""
+    now, days = timezone.now(), settings.PROJECTS_REVIEW_REMINDER_DAYS
+    return sum(
+        review_reminder_claim(review_id=pk, now=now, days=days) is not None
+        for pk in review_reminders_due(now=now, days=days)
+    )
