@@ -55,6 +55,9 @@ def main() -> None:
     for label, user, url in [
         ("member list", contact, "/projects/"),
         ("new proposal form", contact, "/projects/new/"),
+        ("partner search (member)", contact, "/projects/organisations/?q=bio"),
+        ("partner search (staff)", staff, "/projects/organisations/?q=bio"),
+        ("partner search, page 3", staff, "/projects/organisations/?q=sa&page=3"),
         ("staff list", staff, "/projects/"),
         ("staff list, page 5", staff, "/projects/?page=5"),
         ("impact (public)", None, "/impact/"),

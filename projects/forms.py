@@ -250,13 +250,16 @@ class ProposalAttachmentsForm(forms.Form):
     files = MultipleFileField(
         label=_("documents to attach"),
         required=False,
-        help_text=_(
-            "PDF, Word (DOCX), Excel (XLSX) or PowerPoint (PPTX), at most %(limit)s each; "
-            "they are attached when you save the proposal."
-        )
-        % {"limit": filesizeformat(MAX_UPLOAD_BYTES)},
         widget=MultipleFileInput(attrs={"accept": ".pdf,.docx,.xlsx,.pptx"}),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatted per request, in the reader's language (a lazy string formatted at import is not).
+        self.fields["files"].help_text = _(
+            "PDF, Word (DOCX), Excel (XLSX) or PowerPoint (PPTX), at most %(limit)s each; "
+            "they are attached when you save the proposal."
+        ) % {"limit": filesizeformat(MAX_UPLOAD_BYTES)}
 
 
 class TransitionForm(forms.Form):
@@ -287,7 +290,7 @@ class ReviewForm(forms.ModelForm):
 
 class ConflictForm(forms.Form):
     reason = forms.CharField(
-        label=_("conflict of interest"),
+        label=_("Your conflict of interest"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: you advise one of the partners, or compete with them."),
     )

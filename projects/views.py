@@ -525,6 +525,7 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
         context.update(
             project=project,
             partners=project.partners.select_related("organisation"),
+            areas=list(project.areas.all()),
             attachments=project.attachments.all(),
             problems=submission_problems(project),
         )
