@@ -435,6 +435,10 @@ CALLS_REMINDER_DAYS = sorted({int(days) for days in _reminder_days}, reverse=Tru
 CALLS_REMINDER_WINDOW_HOURS = env_int("CALLS_REMINDER_WINDOW_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["calls-reminders-scan"] = {"task": "calls.reminders_scan", "schedule": crontab(minute=5)}
 
+# A reviewer who has not submitted this many days after the assignment gets one reminder.
+PROJECTS_REVIEW_REMINDER_DAYS = env_int("PROJECTS_REVIEW_REMINDER_DAYS", 14, minimum=1)
+CELERY_BEAT_SCHEDULE["projects-review-reminders"] = {"task": "projects.review_reminders_scan", "schedule": 3600.0}
+
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
 # One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).
 CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliveries", "schedule": 60.0}

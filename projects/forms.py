@@ -4,7 +4,10 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -126,15 +129,54 @@ class ProjectForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
+class OrganisationPicker(forms.Widget):
+    """A type-ahead search (static/projects/organisation_picker.js queries `projects:organisation_search`)
+    in place of a <select> of every organisation: the page holds the chosen organisation only, so
+    its size and time do not grow with the number of organisations."""
+
+    template_name = "projects/widgets/organisation_picker.html"
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}_search" if id_ else id_
+
+    def render(self, name: str, value, attrs=None, renderer=None) -> str:
+        # The portal's template engine (templates/), not the form renderer's own, finds the template.
+        # (a rendered template is already safe: it escaped every value itself)
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        context = super().get_context(name, value, attrs)
+        organisation = None
+        if value not in (None, ""):
+            organisation = Organisation.objects.filter(pk=value).only("name", "city", "siren").first()
+        context["widget"]["search_url"] = reverse("projects:organisation_search")
+        context["widget"]["label"] = organisation_label(organisation) if organisation else ""
+        return context
+
+
+def organisation_label(organisation: Organisation) -> str:
+    """ "Cardio Imaging SAS — Lyon — SIREN 123456782": homonyms are told apart by city and SIREN."""
+    parts = [organisation.name, organisation.city]
+    if organisation.siren:
+        parts.append(f"SIREN {organisation.siren}")
+    return " — ".join(part for part in parts if part)
+
+
 class PartnerForm(forms.ModelForm):
     class Meta:
         model = Partner
         fields = ["organisation", "name", "category", "role", "budget_share", "contact_name", "contact_email"]
+        widgets = {"organisation": OrganisationPicker}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, organisations: QuerySet[Organisation] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
-        self.fields["organisation"].empty_label = _("— not a member —")
+        # Which organisations may be chosen (permissions.partner_organisations); never rendered as options.
+        self.fields["organisation"].queryset = (
+            organisations if organisations is not None else Organisation.objects.none()
+        )
+        self.fields["organisation"].help_text = _(
+            "Leave empty for an organisation that is not a member: type its name."
+        )
         self.fields["category"].choices = [("", "—"), *Organisation.Category.choices]
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -213,6 +255,37 @@ class AttachmentForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by the upload rules when it is attached."""
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class ProposalAttachmentsForm(forms.Form):
+    """Documents chosen in the proposal form itself, attached when the proposal is saved: what was
+    typed is never thrown away to attach a file."""
+
+    files = MultipleFileField(
+        label=_("documents to attach"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.docx,.xlsx,.pptx"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatted per request, in the reader's language (a lazy string formatted at import is not).
+        self.fields["files"].help_text = _(
+            "PDF, Word (DOCX), Excel (XLSX) or PowerPoint (PPTX), at most %(limit)s each; "
+            "they are attached when you save the proposal."
+        ) % {"limit": filesizeformat(MAX_UPLOAD_BYTES)}
+
+
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Project.Status.choices, widget=forms.HiddenInput)
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -241,7 +314,7 @@ class ReviewForm(forms.ModelForm):
 
 class ConflictForm(forms.Form):
     reason = forms.CharField(
-        label=_("conflict of interest"),
+        label=_("Your conflict of interest"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: you advise one of the partners, or compete with them."),
     )

@@ -385,6 +385,8 @@ class Review(models.Model):
     assigned_at = models.DateTimeField(_("assigned"), auto_now_add=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.ASSIGNED)
     conflict_reason = models.TextField(_("conflict of interest"), blank=True)
+    # Claimed by the reminder scan before the reminder is enqueued: one reminder per review.
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
     score_innovation = models.PositiveSmallIntegerField(
         _("innovation"), null=True, blank=True, validators=SCORE_VALIDATORS
     )
@@ -417,6 +419,11 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} / {self.reviewer_id}"
+
+    @property
+    def score_items(self) -> list[tuple[str, int | None]]:
+        """(criterion name, score) in the order of CRITERIA, for pages that show scores."""
+        return [(self._meta.get_field(name).verbose_name, getattr(self, name)) for name in self.CRITERIA]
 
     @property
     def total_score(self) -> int | None:

@@ -4,19 +4,22 @@
 - Contacts of the proposing organisation (the "applicants") see it and edit it while it is a
   draft or more information is requested.
 - Contacts of the other consortium member organisations see it, read-only.
-- Reviewers see the proposals they are assigned to (unless they declared a conflict), and
-  nobody else's review.
+- Reviewers see the proposals they are assigned to, and nobody else's review, unless the review
+  is in conflict of interest: declared by the reviewer, or their organisation is (now) in the
+  consortium (`selectors.review_is_set_aside`).
 - Everyone else gets a 404: an outsider does not even learn that the proposal exists.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from members.models import User
+from members.models import Organisation, User
 from members.permissions import organisation_of, person_of
 from projects.models import Attachment, Project, Review
+from projects.selectors import review_is_set_aside
 from projects.workflow import APPLICANT, STAFF, TRANSITIONS
 
 AnyUser = User | AnonymousUser
@@ -41,17 +44,24 @@ def is_consortium_contact(user: AnyUser, project: Project) -> bool:
     )
 
 
+def review_shows_proposal(review: Review) -> bool:
+    """A review in conflict of interest (declared, or the reviewer's organisation joined the
+    consortium since) shows nothing of the proposal, and cannot be submitted."""
+    return review.state != Review.State.CONFLICT and not review_is_set_aside(review)
+
+
 def active_review_of(user: AnyUser, project: Project) -> Review | None:
-    """The review `user` is assigned on `project`, unless they declared a conflict."""
+    """The review `user` is assigned on `project`, unless it is in conflict of interest."""
     person = person_of(user)
     if person is None:
         return None
-    return (
+    review = (
         Review.objects.filter(project=project, reviewer=person)
         .exclude(state=Review.State.CONFLICT)
-        .select_related("reviewer")
+        .select_related("reviewer", "project")
         .first()
     )
+    return review if review is not None and review_shows_proposal(review) else None
 
 
 def can_view_project(user: AnyUser, project: Project) -> bool:
@@ -62,6 +72,30 @@ def can_view_project(user: AnyUser, project: Project) -> bool:
 
 def can_create_project(user: AnyUser) -> bool:
     return organisation_of(user) is not None
+
+
+def can_pick_partners(user: AnyUser) -> bool:
+    """Who may search organisations for a consortium: member contacts and staff."""
+    return is_staff(user) or can_create_project(user)
+
+
+def partner_organisations(user: AnyUser, project: Project | None = None) -> QuerySet[Organisation]:
+    """The organisations `user` may pick as consortium partners: staff all of them, member contacts
+    the members listed in the directory, plus those already in `project`'s consortium (so an
+    existing row stays valid when the organisation has since lapsed)."""
+    if is_staff(user):
+        return Organisation.objects.all()
+    if not can_create_project(user):
+        return Organisation.objects.none()
+    offered = Q(status=Organisation.Status.ACTIVE, directory_opt_in=True)
+    if project is not None and project.pk:
+        offered |= Q(pk__in=project.partners.exclude(organisation=None).values("organisation_id"))
+        offered |= Q(pk=project.lead_organisation_id)
+    else:
+        organisation = organisation_of(user)
+        if organisation is not None:
+            offered |= Q(pk=organisation.pk)  # the proposer's own organisation leads a new proposal
+    return Organisation.objects.filter(offered)
 
 
 def can_edit_project(user: AnyUser, project: Project) -> bool:

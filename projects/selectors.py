@@ -17,7 +17,7 @@ from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
 from das.selectors import affiliations
 from members.models import Organisation, Person
-from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project
+from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project, Review
 
 
 def consortium_organisation_ids(project: Project) -> set[int]:
@@ -33,21 +33,50 @@ def project_area_ids(project: Project) -> set[int]:
     return ids
 
 
+# --- Conflicts of interest ---------------------------------------------------------------------
+# One rule, checked at every read and write of a review (assignment, the review page, the
+# proposal and its attachments, the submission, the labelling): a reviewer is in conflict when
+# one of "their" organisations is in the consortium (the proposing organisation included).
+
+
+def reviewer_conflict_organisation_ids(person: Person) -> set[int]:
+    """The organisations whose presence in a consortium puts `person` in a conflict of interest:
+    their own and the member organisations of their current mandates (das.selectors.affiliations)."""
+    return set(affiliations([person.pk], day=timezone.localdate())[person.pk])
+
+
+def conflict_organisation_ids(project: Project, person: Person) -> set[int]:
+    """The organisations of the consortium that `person` is tied to (empty: no conflict)."""
+    return reviewer_conflict_organisation_ids(person) & consortium_organisation_ids(project)
+
+
+def review_is_set_aside(review: Review) -> bool:
+    """A review whose reviewer is (now) tied to the consortium: it sees nothing and does not count.
+
+    The consortium may change after the assignment (the applicants edit it when more information
+    is requested), so this is read from the consortium as it is now, not stored.
+    """
+    return bool(conflict_organisation_ids(review.project, review.reviewer))
+
+
+def counting_reviews(project: Project) -> list[Review]:
+    """The submitted reviews whose scores count: those not set aside for a conflict of interest."""
+    consortium = consortium_organisation_ids(project)
+    submitted = project.reviews.filter(state=Review.State.SUBMITTED).select_related("reviewer")
+    return [review for review in submitted if not reviewer_conflict_organisation_ids(review.reviewer) & consortium]
+
+
 def reviewer_exclusion_reason(project: Project, person: Person) -> str | None:
     """Why `person` may not review `project` (None when they may)."""
     if not Mandate.objects.current().filter(person=person, area_id__in=project_area_ids(project)).exists():
         return _("%(name)s is not on the governance board of this proposal's strategic areas.") % {
             "name": person.full_name
         }
-    consortium = consortium_organisation_ids(project)
-    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
-    clash = sorted(
-        name for pk, name in affiliations([person.pk], day=timezone.localdate())[person.pk].items() if pk in consortium
-    )
-    if clash:
+    conflicts = conflict_organisation_ids(project, person)
+    if conflicts:
         return _("Conflict of interest: %(name)s works for %(organisation)s, which is in the consortium.") % {
             "name": person.full_name,
-            "organisation": ", ".join(clash),
+            "organisation": ", ".join(Organisation.objects.filter(pk__in=conflicts).values_list("name", flat=True)),
         }
     if person.user_id is None:
         return _("%(name)s has no login on the portal yet.") % {"name": person.full_name}
@@ -60,6 +89,29 @@ class ReviewerCandidate:
     areas: list[str]
     excluded_because: str | None
     already_assigned: bool
+    in_conflict: bool = False
+
+    @property
+    def can_be_invited(self) -> bool:
+        """No login yet, but an e-mail address: staff can send the portal's invitation."""
+        return self.person.user_id is None and bool(self.person.email)
+
+    @property
+    def has_no_login(self) -> bool:
+        return self.person.user_id is None
+
+
+def reviews_for_staff(project: Project) -> list[Review]:
+    """The proposal's reviews, each with `set_aside` (in conflict of interest with the consortium now)
+    and `conflict_with` (the consortium organisations concerned)."""
+    consortium = consortium_organisation_ids(project)
+    reviews = list(project.reviews.select_related("reviewer__organisation"))
+    names = dict(Organisation.objects.filter(pk__in=consortium).values_list("pk", "name"))
+    for review in reviews:
+        conflicts = reviewer_conflict_organisation_ids(review.reviewer) & consortium
+        review.set_aside = bool(conflicts)
+        review.conflict_with = sorted(names[pk] for pk in conflicts)
+    return reviews
 
 
 def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
@@ -67,28 +119,28 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
     mandates = (
         Mandate.objects.current()
         .filter(area_id__in=project_area_ids(project))
-        .select_related("person__organisation", "area")
+        .select_related("person__organisation", "person__user", "area")
         .order_by("area__position", "role", "person__last_name")
     )
     consortium = consortium_organisation_ids(project)
     assigned = set(project.reviews.values_list("reviewer_id", flat=True))
     mandates = list(mandates)
-    # Affiliations: the person's organisation and those of their mandates (das.selectors.affiliations).
-    affiliated = affiliations({mandate.person_id for mandate in mandates}, day=timezone.localdate())
     by_person: dict[int, ReviewerCandidate] = {}
     for mandate in mandates:
         person = mandate.person
         candidate = by_person.get(person.pk)
         if candidate is None:
             reason = None
-            clash = sorted(name for pk, name in affiliated[person.pk].items() if pk in consortium)
-            if clash:
+            in_conflict = bool(reviewer_conflict_organisation_ids(person) & consortium)
+            if in_conflict:
                 reason = _("Conflict of interest: works for %(organisation)s, which is in the consortium.") % {
-                    "organisation": ", ".join(clash)
+                    "organisation": person.organisation.name if person.organisation_id else person.display_affiliation
                 }
             elif person.user_id is None:
                 reason = _("No login on the portal yet.")
-            candidate = by_person[person.pk] = ReviewerCandidate(person, [], reason, person.pk in assigned)
+            candidate = by_person[person.pk] = ReviewerCandidate(
+                person, [], reason, person.pk in assigned, in_conflict=in_conflict
+            )
         candidate.areas.append(f"{mandate.area.name} ({mandate.get_role_display()})")
     return list(by_person.values())
 

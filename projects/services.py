@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from das.models import StrategicArea
 from members.models import Person, User
-from outbox.services import Mail, messages_enqueue
+from outbox.models import Message
+from outbox.services import Mail, message_enqueue, messages_enqueue
 from projects import permissions
 from projects.eligibility import submission_problems
 from projects.models import (
@@ -32,7 +33,7 @@ from projects.models import (
     ProjectEvent,
     Review,
 )
-from projects.selectors import impact_changed, reviewer_exclusion_reason
+from projects.selectors import counting_reviews, impact_changed, review_is_set_aside, reviewer_exclusion_reason
 from projects.uploads import MAX_ATTACHMENTS, safe_display_name, validate_upload
 from projects.workflow import ALLOWED, REVIEW_STATUSES, ConcurrentUpdate, InvalidTransition, TransitionRefused
 
@@ -136,7 +137,8 @@ def _transition_problems(project: Project, to: str, comment: str) -> list[str]:
         return submission_problems(project)
     if to in (S.INFO_REQUESTED, S.NOT_LABELLED) and not comment.strip():
         return [_("Write a comment for the applicants: it tells them what is missing or why.")]
-    if to == S.LABELLED and not project.reviews.filter(state=Review.State.SUBMITTED).exists():
+    if to == S.LABELLED and not counting_reviews(project):
+        # A review set aside for a conflict of interest does not count.
         return [_("At least one reviewer must have submitted a review before the project is labelled.")]
     if to == S.FUNDED and not project.funding_decisions.filter(amount_granted__gt=0).exists():
         return [_("Record the funding decision (with the amount granted) before marking the project as funded.")]
@@ -286,7 +288,94 @@ def review_assign(*, project: Project, reviewer: Person, by: User) -> Review:
     review, created = Review.objects.get_or_create(project=project, reviewer=reviewer, defaults={"assigned_by": by})
     if not created:
         raise ValidationError(_("%(name)s is already a reviewer of this proposal.") % {"name": reviewer.full_name})
+    _notify_reviewer(review, "assigned")
     return review
+
+
+def _notify_reviewer(review: Review, kind: str) -> Message | None:
+    """Queue one e-mail to the reviewer through the outbox: "assigned" or the one "reminder".
+
+    Keyed `review-<kind>:<review>`, so it is sent once whatever runs twice; None when the
+    reviewer has no active login to write to.
+    """
+    user = review.reviewer.user
+    if user is None or not user.is_active or not user.email:
+        return None
+    project = review.project
+    name = project.acronym or project.title
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        url = settings.SITE_URL + reverse("projects:review", args=[review.pk])
+        lines = [_("Hello %(name)s,") % {"name": review.reviewer.full_name}, ""]
+        if kind == "assigned":
+            subject = _("[Medicen] Review requested: %(project)s") % {"project": name}
+            asked = _("The cluster's staff ask you to review the proposal “%(title)s”.")
+            lines.append(asked % {"title": project.title})
+        else:
+            subject = _("[Medicen] Reminder: your review of %(project)s") % {"project": name}
+            lines.append(
+                _("Your review of the proposal “%(title)s”, asked on %(date)s, has not been submitted yet.")
+                % {"title": project.title, "date": formats.date_format(timezone.localdate(review.assigned_at))}
+            )
+        lines += [
+            "",
+            _("The proposal, its documents and the review form:"),
+            url,
+            "",
+            _("If you have a conflict of interest with one of the partners, declare it on that page."),
+        ]
+    return message_enqueue(
+        key=f"review-{kind}:{review.pk}",
+        kind=f"review-{kind}",
+        to=[user.email],
+        subject=subject,
+        body="\n".join(lines),
+        language=language,
+    )
+
+
+def review_awaited(review: Review) -> bool:
+    """Still assigned, not in conflict of interest, and the proposal is still with the cluster."""
+    return (
+        review.state == Review.State.ASSIGNED
+        and review.project.status in REVIEW_STATUSES
+        and not review_is_set_aside(review)
+    )
+
+
+def review_reminders_due(*, now: datetime.datetime, days: int) -> list[int]:
+    """Reviews assigned more than `days` days ago, not submitted and never reminded."""
+    return list(
+        Review.objects.filter(
+            state=Review.State.ASSIGNED,
+            reminded_at__isnull=True,
+            assigned_at__lt=now - datetime.timedelta(days=days),
+            project__status__in=REVIEW_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+@transaction.atomic
+def review_reminder_claim(*, review_id: int, now: datetime.datetime, days: int) -> Message | None:
+    """Claim a due reminder (a conditional UPDATE of `reminded_at`) and queue its one e-mail.
+
+    Of two scans that see the same review, exactly one claims it; the other gets None.
+    """
+    claimed = Review.objects.filter(
+        pk=review_id,
+        state=Review.State.ASSIGNED,
+        reminded_at__isnull=True,
+        assigned_at__lt=now - datetime.timedelta(days=days),
+        project__status__in=REVIEW_STATUSES,
+    ).update(reminded_at=now)
+    if claimed != 1:
+        return None
+    review = Review.objects.select_related("project", "reviewer").get(pk=review_id)
+    if review_is_set_aside(review):
+        return None  # in conflict of interest: claimed (never reminded), but nothing to remind
+    return _notify_reviewer(review, "reminder")
 
 
 @transaction.atomic
@@ -314,6 +403,10 @@ def review_submit(*, review: Review, by: User, scores: dict[str, int], recommend
         raise ValidationError(_("This review can no longer be changed."))
     if review.project.status not in (S.SUBMITTED, S.UNDER_REVIEW, S.RESUBMITTED):
         raise ValidationError(_("The proposal is not under review any more."))
+    if review_is_set_aside(review):
+        raise ValidationError(
+            _("Your organisation is now in the consortium: this is a conflict of interest and the review is set aside.")
+        )
     for name in Review.CRITERIA:
         if scores.get(name) is None:
             raise ValidationError(_("Give a score for every criterion."))

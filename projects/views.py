@@ -7,14 +7,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
-from members.models import Person
+from members.models import Organisation, Person, search_term_key
 from members.permissions import organisation_of, person_of
+from members.services import person_invite
 from projects import permissions, services
 from projects.charts import bar_chart
 from projects.eligibility import submission_problems
@@ -25,19 +28,43 @@ from projects.forms import (
     PartnerFormSet,
     ProductForm,
     ProjectForm,
+    ProposalAttachmentsForm,
     ReviewForm,
     TransitionForm,
     partner_initial,
 )
 from projects.impact_export import impact_detail_csv, impact_summary_csv
 from projects.models import Project, Review
-from projects.selectors import funded_projects_detail, impact_figures, partner_suggestions, reviewer_candidates
+from projects.selectors import (
+    funded_projects_detail,
+    impact_figures,
+    partner_suggestions,
+    reviewer_candidates,
+    reviews_for_staff,
+)
 from projects.workflow import ACTION_LABELS, REVIEW_STATUSES, TransitionError, TransitionRefused
 
 S = Project.Status
 PAGE_SIZE = 25
 # Where staff still need to see whether the proposal meets the submission rules.
 ELIGIBILITY_STATUSES = {*REVIEW_STATUSES, Project.Status.DRAFT, Project.Status.INFO_REQUESTED}
+
+
+# The moves that refuse or end a proposal: styled as such, and confirmed before they go.
+REFUSALS = {
+    S.WITHDRAWN: gettext_lazy("Withdraw this proposal? This cannot be undone."),
+    S.NOT_LABELLED: gettext_lazy("Refuse the label? The applicants are told, with your comment."),
+    S.NOT_FUNDED: gettext_lazy("Record that the project was not funded?"),
+}
+
+
+def _moves(user, project: Project) -> list[dict]:
+    """The status moves `user` may make now, each a button of the status panel's one form."""
+    return [
+        {"to": to, "label": ACTION_LABELS[to], "refusal": to in REFUSALS, "confirm": REFUSALS.get(to, "")}
+        for to in permissions.allowed_moves(user, project)
+        if to in ACTION_LABELS
+    ]
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -85,10 +112,13 @@ def _call_initial(request: HttpRequest) -> dict:
 
 def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
     """Create/edit: "Save draft" keeps everything; "Submit" saves, then submits if eligible."""
+    organisations = {"organisations": permissions.partner_organisations(request.user, project)}
+    attachments_form = ProposalAttachmentsForm()
     if request.method == "POST":
         form = ProjectForm(request.POST, instance=project or Project())
-        formset = PartnerFormSet(request.POST, prefix="partners")
-        if form.is_valid() and formset.is_valid():
+        formset = PartnerFormSet(request.POST, prefix="partners", form_kwargs=organisations)
+        attachments_form = ProposalAttachmentsForm(request.POST, request.FILES)
+        if form.is_valid() and formset.is_valid() and attachments_form.is_valid():
             try:
                 saved = services.project_save_draft(
                     project=project,
@@ -100,6 +130,18 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                # The documents go once the proposal is saved; a refused one is named, the rest stays.
+                for upload in attachments_form.cleaned_data["files"]:
+                    try:
+                        attachment = services.attachment_add(project=saved, upload=upload, by=request.user)
+                    except ValidationError as exc:
+                        for error in _errors(exc):
+                            messages.error(
+                                request,
+                                _("“%(name)s” was refused: %(reason)s") % {"name": upload.name, "reason": error},
+                            )
+                    else:
+                        messages.success(request, _("“%(name)s” is attached.") % {"name": attachment.original_name})
                 if request.POST.get("action") == "submit":
                     # After "more information requested", submitting again is a resubmission.
                     to = S.RESUBMITTED if saved.status == S.INFO_REQUESTED else S.SUBMITTED
@@ -118,6 +160,9 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
                 messages.success(request, _("Draft saved."))
                 return redirect("projects:edit", pk=saved.pk)
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))
+        if request.FILES:
+            # A browser cannot refill a file input: say so, rather than drop the documents silently.
+            messages.warning(request, _("The documents you chose were not attached: choose them again."))
     else:
         form = ProjectForm(instance=project or Project(), initial=_call_initial(request) if project is None else None)
         if project is None:
@@ -134,17 +179,61 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
             ]
         else:
             initial = partner_initial(project)
-        formset = PartnerFormSet(initial=initial, prefix="partners")
-    context = {"form": form, "formset": formset, "project": project}
+        formset = PartnerFormSet(initial=initial, prefix="partners", form_kwargs=organisations)
+    context = {"form": form, "formset": formset, "project": project, "attachments_form": attachments_form}
     if project is not None:
         context.update(
-            attachment_form=AttachmentForm(),
             attachments=project.attachments.all(),
             problems=submission_problems(project),
             show_eligibility=True,
             suggestions=partner_suggestions(project),
         )
     return render(request, "projects/form.html", context)
+
+
+ORGANISATIONS_PER_PAGE = 20
+
+
+@login_required
+def organisation_search(request: HttpRequest) -> JsonResponse:
+    """The partner picker's search: organisations `user` may pick, by name, city or SIREN, 20 a page.
+
+    One query whatever the number of organisations (the trigram index on the search key; a
+    SIREN is matched exactly); one row more than the page tells whether there is a next page.
+    """
+    if not permissions.can_pick_partners(request.user):
+        raise PermissionDenied(_("Only contacts of a member organisation can build a consortium."))
+    query = request.GET.get("q", "").strip()[:100]
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 500))
+    except ValueError:
+        page = 1
+    organisations = permissions.partner_organisations(request.user)
+    digits = query.replace(" ", "")
+    if len(digits) == 9 and digits.isdigit():
+        organisations = organisations.filter(siren=digits)
+    elif query:
+        key = search_term_key(query)
+        organisations = organisations.filter(search_key__contains=key) if key else organisations.none()
+    start = (page - 1) * ORGANISATIONS_PER_PAGE
+    rows = list(
+        organisations.order_by("name", "pk").values("pk", "name", "city", "siren", "status")[
+            start : start + ORGANISATIONS_PER_PAGE + 1
+        ]
+    )
+    statuses = dict(Organisation.Status.choices)
+    results = [
+        {
+            "id": row["pk"],
+            "name": row["name"],
+            "city": row["city"],
+            "siren": row["siren"],
+            "active": row["status"] == Organisation.Status.ACTIVE,
+            "status": str(statuses.get(row["status"], row["status"])),
+        }
+        for row in rows[:ORGANISATIONS_PER_PAGE]
+    ]
+    return JsonResponse({"results": results, "page": page, "has_more": len(rows) > ORGANISATIONS_PER_PAGE})
 
 
 @login_required
@@ -166,7 +255,6 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = permissions.get_project_for_user(request.user, pk)
     partners = list(project.partners.select_related("organisation"))
-    moves = [(to, ACTION_LABELS[to]) for to in permissions.allowed_moves(request.user, project) if to in ACTION_LABELS]
     context = {
         "project": project,
         "partners": partners,
@@ -176,7 +264,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "problems": submission_problems(project) if project.is_editable else [],
         "show_eligibility": project.is_editable,
         "suggestions": partner_suggestions(project) if permissions.is_consortium_contact(request.user, project) else [],
-        "moves": moves,
+        "moves": _moves(request.user, project),
         "can_edit": permissions.can_edit_project(request.user, project),
         "can_manage": permissions.can_manage_project(request.user),
         # Contacts' e-mails are for the consortium and staff, not for reviewers.
@@ -267,63 +355,129 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> Http
 # --- Staff: review, funding, products -------------------------------------------------------------
 
 
-@login_required
-def project_manage(request: HttpRequest, pk: int) -> HttpResponse:
-    """The staff page of one proposal: reviewers, reviews, status, funding decisions, products."""
+def _staff_project(request: HttpRequest, pk: int) -> Project:
+    """The proposal, for staff only: the management pages do not exist for anyone else."""
     if not permissions.can_manage_project(request.user):
         raise Http404("No such page.")
-    project = permissions.get_project_for_user(request.user, pk)
-    funding_form = FundingDecisionForm(prefix="funding")
-    product_form = ProductForm(prefix="product")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "assign":
-                reviewer = get_object_or_404(Person, pk=request.POST.get("reviewer"))
-                services.review_assign(project=project, reviewer=reviewer, by=request.user)
-                messages.success(request, _("%(name)s is assigned.") % {"name": reviewer.full_name})
-                return redirect("projects:manage", pk=pk)
-            if action in ("share", "unshare"):
-                review = get_object_or_404(Review, pk=request.POST.get("review"), project=project)
-                services.review_share_comments(review=review, by=request.user, shared=action == "share")
-                return redirect("projects:manage", pk=pk)
-            if action == "funding":
-                funding_form = FundingDecisionForm(request.POST, prefix="funding")
-                if funding_form.is_valid():
-                    data = funding_form.cleaned_data
-                    services.funding_decision_record(
-                        project=project,
-                        by=request.user,
-                        total_investment=data.pop("total_investment"),
-                        **data,
-                    )
-                    messages.success(request, _("Funding decision recorded."))
-                    return redirect("projects:manage", pk=pk)
-            if action == "product":
-                product_form = ProductForm(request.POST, prefix="product")
-                if product_form.is_valid():
-                    services.product_add(project=project, by=request.user, **product_form.cleaned_data)
-                    messages.success(request, _("Product recorded."))
-                    return redirect("projects:manage", pk=pk)
-        except ValidationError as exc:
-            for error in _errors(exc):
-                messages.error(request, error)
-    moves = [(to, ACTION_LABELS[to]) for to in permissions.allowed_moves(request.user, project)]
+    return permissions.get_project_for_user(request.user, pk)
+
+
+def _manage_page(request: HttpRequest, project: Project, **forms) -> HttpResponse:
     context = {
         "project": project,
         "partners": project.partners.select_related("organisation"),
         "candidates": reviewer_candidates(project),
-        "reviews": project.reviews.select_related("reviewer__organisation"),
-        "moves": moves,
+        "reviews": reviews_for_staff(project),
+        "moves": _moves(request.user, project),
         "events": project.events.select_related("by").all(),
         "decisions": project.funding_decisions.all(),
         "products": project.products.all(),
-        "funding_form": funding_form,
-        "product_form": product_form,
+        "funding_form": forms.get("funding_form") or FundingDecisionForm(prefix="funding"),
+        "product_form": forms.get("product_form") or ProductForm(prefix="product"),
         "problems": submission_problems(project),
         "show_eligibility": project.status in ELIGIBILITY_STATUSES,
     }
-    return render(request, "projects/manage.html", context)
+    return render(request, "projects/manage.html", context, status=400 if forms else 200)
+
+
+@login_required
+def project_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """The staff page of one proposal: reviewers, reviews, status, funding decisions, products.
+
+    Each action posts to its own URL (below) and comes back here.
+    """
+    return _manage_page(request, _staff_project(request, pk))
+
+
+def _candidate(project: Project, person_pk: str | None) -> Person:
+    """A person of the proposal's DAS governance (the only people these actions concern)."""
+    for candidate in reviewer_candidates(project):
+        if str(candidate.person.pk) == str(person_pk):
+            return candidate.person
+    raise Http404("Not a reviewer candidate of this proposal.")
+
+
+@login_required
+@require_POST
+def reviewer_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff invite a governance member without a login: the portal's signed invitation e-mail."""
+    project = _staff_project(request, pk)
+    person = _candidate(project, request.POST.get("person"))
+    try:
+        person_invite(person=person, by=request.user)
+    except ValidationError as exc:
+        for error in _errors(exc):
+            messages.error(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is invited to the portal (%(email)s); you can assign them now.")
+            % {"name": person.full_name, "email": person.email},
+        )
+    return redirect(reverse("projects:manage", args=[pk]) + "#reviewers")
+
+
+@login_required
+@require_POST
+def reviewer_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _staff_project(request, pk)
+    reviewer = _candidate(project, request.POST.get("reviewer"))
+    try:
+        services.review_assign(project=project, reviewer=reviewer, by=request.user)
+    except ValidationError as exc:
+        for error in _errors(exc):
+            messages.error(request, error)
+    else:
+        messages.success(request, _("%(name)s is assigned and told by e-mail.") % {"name": reviewer.full_name})
+    return redirect(reverse("projects:manage", args=[pk]) + "#reviewers")
+
+
+@login_required
+@require_POST
+def review_share(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+    project = _staff_project(request, pk)
+    review = get_object_or_404(Review, pk=review_pk, project=project)
+    services.review_share_comments(review=review, by=request.user, shared=request.POST.get("shared") == "1")
+    return redirect(reverse("projects:manage", args=[pk]) + "#reviews")
+
+
+@login_required
+@require_POST
+def funding_record(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _staff_project(request, pk)
+    form = FundingDecisionForm(request.POST, prefix="funding")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.funding_decision_record(
+                project=project, by=request.user, total_investment=data.pop("total_investment"), **data
+            )
+        except ValidationError as exc:
+            for error in _errors(exc):
+                messages.error(request, error)
+        else:
+            messages.success(request, _("Funding decision recorded."))
+            return redirect(reverse("projects:manage", args=[pk]) + "#funding")
+    messages.error(request, _("Nothing was saved: please correct the fields marked below."))
+    return _manage_page(request, project, funding_form=form)
+
+
+@login_required
+@require_POST
+def product_record(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _staff_project(request, pk)
+    form = ProductForm(request.POST, prefix="product")
+    if form.is_valid():
+        try:
+            services.product_add(project=project, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for error in _errors(exc):
+                messages.error(request, error)
+        else:
+            messages.success(request, _("Product recorded."))
+            return redirect(reverse("projects:manage", args=[pk]) + "#products")
+    messages.error(request, _("Nothing was saved: please correct the fields marked below."))
+    return _manage_page(request, project, product_form=form)
 
 
 # --- Reviewers -----------------------------------------------------------------------------------------
@@ -342,7 +496,13 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """The reviewer's page: what is scored, the scores, or the conflict declaration.
+
+    A review in conflict of interest (declared, or the reviewer's organisation joined the
+    consortium since the assignment) shows nothing of the proposal.
+    """
     review = permissions.get_review_for_reviewer(request.user, review_pk)
+    shows_proposal = permissions.review_shows_proposal(review)
     form = ReviewForm(instance=review)
     conflict_form = ConflictForm()
     if request.method == "POST":
@@ -371,15 +531,16 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
         except ValidationError as exc:
             for error in _errors(exc):
                 messages.error(request, error)
-    project = review.project
-    context = {
-        "review": review,
-        "project": project,
-        "partners": project.partners.select_related("organisation"),
-        "attachments": project.attachments.all(),
-        "form": form,
-        "conflict_form": conflict_form,
-    }
+    context = {"review": review, "shows_proposal": shows_proposal, "form": form, "conflict_form": conflict_form}
+    if shows_proposal:
+        project = review.project
+        context.update(
+            project=project,
+            partners=project.partners.select_related("organisation"),
+            areas=list(project.areas.all()),
+            attachments=project.attachments.all(),
+            problems=submission_problems(project),
+        )
     return render(request, "projects/review_form.html", context)
 
 

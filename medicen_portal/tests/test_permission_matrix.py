@@ -30,7 +30,7 @@ from das.tests.factories import MandateFactory, StrategicAreaFactory
 from members.billing import invoice_issue_for_membership
 from members.models import MembershipYear
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
-from projects.models import Review
+from projects.models import Partner, Review
 from projects.services import attachment_add
 from projects.tests.factories import ProjectFactory
 
@@ -91,6 +91,7 @@ class Page:
     ok: int = 200  # 302 for POST-only actions, which redirect after doing their work
     # A person whose invitation to the meeting was withdrawn: must not see it any more (404).
     withdrawn: str | None = None
+    data: Callable[[World], dict] = lambda world: {}  # what a POST sends
 
 
 def _slug(world):
@@ -148,6 +149,8 @@ MATRIX: dict[str, Page] = {
     # projects: the proposing organisation's contacts; reviewers see only what they are assigned
     "projects:list": Page(other_organisation=None),
     "projects:create": Page(other_organisation=None, wrong_role="kol_a"),
+    # the partner picker's search: member contacts (listed members) and staff (all)
+    "projects:organisation_search": Page(other_organisation=None, wrong_role="kol_a"),
     "projects:reviews": Page(right="kol_a", other_organisation=None, wrong_role=None),
     "projects:review": Page(
         kwargs=lambda world: {"review_pk": world.objects["review"].pk}, right="kol_a", other_organisation="kol_b"
@@ -156,6 +159,31 @@ MATRIX: dict[str, Page] = {
     "projects:edit": Page(kwargs=_project, wrong_role="kol_a"),
     "projects:transition": Page(kwargs=_project, method="post", ok=302),
     "projects:manage": Page(kwargs=_project, right="staff"),
+    # the manage page's actions: staff only; others do not learn the page exists (404)
+    "projects:reviewer_invite": Page(
+        kwargs=_project,
+        right="staff",
+        method="post",
+        ok=302,
+        data=lambda world: {"person": world.objects["expert"].pk},
+    ),
+    "projects:reviewer_assign": Page(
+        kwargs=_project,
+        right="staff",
+        method="post",
+        ok=302,
+        data=lambda world: {"reviewer": world.users["kol_a"].person.pk},
+    ),
+    "projects:review_share": Page(
+        kwargs=lambda world: {"pk": world.objects["project"].pk, "review_pk": world.objects["review"].pk},
+        right="staff",
+        method="post",
+        ok=302,
+        data=lambda world: {"shared": "1"},
+    ),
+    # an empty form comes back with its errors
+    "projects:funding": Page(kwargs=_project, right="staff", method="post", ok=400),
+    "projects:product": Page(kwargs=_project, right="staff", method="post", ok=400),
     "projects:attachment_upload": Page(kwargs=_project, method="post", ok=302, wrong_role="kol_a"),
     "projects:attachment": Page(
         kwargs=lambda world: {"pk": world.objects["project"].pk, "attachment_pk": world.objects["attachment"].pk}
@@ -256,10 +284,35 @@ def build_world(settings, tmp_path) -> World:
         world.users[key] = user
     staff = world.users["staff"] = UserFactory(is_staff=True, is_superuser=True)
 
+    # A consortium partner: a contact of an organisation of the consortium other than the proposer.
+    organisation_c = OrganisationFactory(name="Gamma Clinic")
+    partner_user = world.users["partner_c"] = UserFactory()
+    PersonFactory(organisation=organisation_c, user=partner_user, is_primary_contact=True, email=partner_user.email)
+    # A reviewer in conflict: assigned, then declared a conflict of interest.
+    kol_conflict = world.users["kol_conflict"] = UserFactory()
+    MandateFactory(person=PersonFactory(organisation=None, user=kol_conflict, email=kol_conflict.email), area=area_a)
+    # A reviewer set aside: their organisation is in the consortium (it joined after the assignment).
+    kol_set_aside = world.users["kol_set_aside"] = UserFactory()
+    MandateFactory(
+        person=PersonFactory(organisation=organisation_c, user=kol_set_aside, email=kol_set_aside.email), area=area_a
+    )
+    # A board member without a login, whom staff may invite from the manage page.
+    expert = PersonFactory(organisation=None, email="expert@example.org")
+    MandateFactory(person=expert, area=area_a)
+
     project = ProjectFactory(lead_organisation=organisation_a, primary_area=area_a)
+    Partner.objects.create(project=project, organisation=organisation_c, role="partner", budget_share=30, position=1)
     upload = SimpleUploadedFile("annex.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     attachment = attachment_add(project=project, upload=upload, by=world.users["contact_a"])
     review = Review.objects.create(project=project, reviewer=world.users["kol_a"].person, assigned_by=staff)
+    conflict_review = Review.objects.create(
+        project=project,
+        reviewer=kol_conflict.person,
+        assigned_by=staff,
+        state=Review.State.CONFLICT,
+        conflict_reason="I advise the lead.",
+    )
+    set_aside_review = Review.objects.create(project=project, reviewer=kol_set_aside.person, assigned_by=staff)
 
     # A member contact invited to the board meeting, whose invitation staff then withdrew.
     withdrawn = world.users["withdrawn_a"] = UserFactory()
@@ -301,6 +354,9 @@ def build_world(settings, tmp_path) -> World:
         project=project,
         attachment=attachment,
         review=review,
+        conflict_review=conflict_review,
+        set_aside_review=set_aside_review,
+        expert=expert,
         meeting=meeting,
         invitation=meeting.invitations.get(person=world.users["kol_a"].person),
         draft=draft,
@@ -343,7 +399,9 @@ def test_public_pages_answer_anonymous_visitors(client, world, name):
     assert client.get(reverse(name, kwargs=kwargs)).status_code == 200
 
 
-def _request(client, page: Page, url: str):
+def _request(client, page: Page, url: str, world: World | None = None):
+    if page.method == "post" and world is not None:
+        return client.post(url, page.data(world))
     return getattr(client, page.method)(url)
 
 
@@ -387,4 +445,51 @@ def test_the_right_user_gets_the_page(client, world, name):
     page = MATRIX[name]
     client.force_login(world.users[page.right])
 
-    assert _request(client, page, reverse(name, kwargs=page.kwargs(world))).status_code == page.ok
+    assert _request(client, page, reverse(name, kwargs=page.kwargs(world)), world).status_code == page.ok
+
+
+# Roles beyond the three of each page: what a consortium partner and a reviewer in conflict get.
+def _attachment(world):
+    return {"pk": world.objects["project"].pk, "attachment_pk": world.objects["attachment"].pk}
+
+
+OTHER_ROLES = [
+    # a contact of a partner organisation (not the proposer) reads the proposal, changes nothing
+    ("partner_c", "projects:detail", _project, "get", 200),
+    ("partner_c", "projects:attachment", _attachment, "get", 200),
+    ("partner_c", "projects:edit", _project, "get", 403),
+    ("partner_c", "projects:attachment_delete", _attachment, "post", 403),
+    ("partner_c", "projects:manage", _project, "get", 404),
+    ("partner_c", "projects:reviews", lambda world: {}, "get", 200),
+    # a reviewer who declared a conflict: the proposal and its documents are gone
+    ("kol_conflict", "projects:detail", _project, "get", 404),
+    ("kol_conflict", "projects:attachment", _attachment, "get", 404),
+    ("kol_conflict", "projects:review", lambda world: {"review_pk": world.objects["conflict_review"].pk}, "get", 200),
+    ("kol_conflict", "projects:review", lambda world: {"review_pk": world.objects["review"].pk}, "get", 404),
+    # a reviewer whose organisation is in the consortium: their review page shows nothing (below)
+    ("kol_set_aside", "projects:review", lambda world: {"review_pk": world.objects["set_aside_review"].pk}, "get", 200),
+    ("kol_set_aside", "projects:manage", _project, "get", 404),
+]
+
+
+@pytest.mark.parametrize(("role", "name", "kwargs", "method", "status"), OTHER_ROLES)
+def test_other_roles_get_what_their_role_allows(client, world, role, name, kwargs, method, status):
+    client.force_login(world.users[role])
+
+    assert getattr(client, method)(reverse(name, kwargs=kwargs(world))).status_code == status
+
+
+@pytest.mark.parametrize("role, review", [("kol_conflict", "conflict_review"), ("kol_set_aside", "set_aside_review")])
+def test_a_review_in_conflict_shows_nothing_of_the_proposal_and_cannot_be_submitted(client, world, role, review):
+    client.force_login(world.users[role])
+    review = world.objects[review]
+    project = world.objects["project"]
+    url = reverse("projects:review", kwargs={"review_pk": review.pk})
+
+    page = client.get(url).content.decode()
+    client.post(url, {"action": "review", **dict.fromkeys(Review.CRITERIA, 5), "recommendation": "label"})
+
+    for secret in (project.summary, project.objectives, "annex.pdf", "Gamma Clinic"):
+        assert secret not in page
+    review.refresh_from_db()
+    assert review.state != Review.State.SUBMITTED

@@ -52,6 +52,12 @@ def _login(browser, base_url, email):
     return page
 
 
+def _pick(page, index, organisation):
+    """Choose a consortium member with the type-ahead picker (static/projects/organisation_picker.js)."""
+    page.fill(f"#id_partners-{index}-organisation_search", organisation.name)
+    page.click(f"#id_partners-{index}-organisation_results button[data-id='{organisation.pk}']")
+
+
 def _move(page, to, comment=""):
     form = page.locator(f"form:has(button[data-move='{to}'])")
     if comment:
@@ -91,11 +97,11 @@ def test_member_submits_and_staff_take_the_proposal_to_labelled_and_funded(live_
         page.select_option("#id_target_funder", "bpifrance")
         page.fill("#id_target_programme", "i-Nov")
         page.fill("#id_partners-0-budget_share", "50")
-        page.select_option("#id_partners-1-organisation", str(cast["company"].pk))
+        _pick(page, 1, cast["company"])
         page.select_option("#id_partners-1-role", "partner")
         page.fill("#id_partners-1-budget_share", "30")
         page.fill("#id_partners-1-contact_name", "Marc Lefèvre")
-        page.select_option("#id_partners-2-organisation", str(cast["hospital"].pk))
+        _pick(page, 2, cast["hospital"])
         page.select_option("#id_partners-2-role", "partner")
         page.fill("#id_partners-2-budget_share", "20")
         page.fill("#id_partners-2-contact_name", "Prof. Anne Roux")
@@ -104,9 +110,9 @@ def test_member_submits_and_staff_take_the_proposal_to_labelled_and_funded(live_
         page.wait_for_load_state()
         expect(page.locator("#eligibility")).to_have_class("alert alert-success")
 
-        # 2. ... attaches a document, then submits.
-        page.set_input_files("#id_file", str(document))
-        page.click("#attachment-form button[type=submit]")
+        # 2. ... attaches a document with the form itself (nothing typed is lost), then submits.
+        page.set_input_files("#id_files", str(document))
+        page.click("button[name=action][value=draft]")
         page.wait_for_load_state()
         expect(page.locator("#attachments")).to_contain_text("consortium-agreement.pdf")
         page.screenshot(path=str(SHOTS / "02-draft-with-attachment.png"), full_page=True)

@@ -57,8 +57,13 @@ def _create() -> None:
         organisation=oncox, first_name="Claire", last_name="Durand", civility="Mme", position="CEO",
         email=CONTACT_EMAIL, is_primary_contact=True,
     )  # fmt: skip
-    partner = _organisation("Imaging Partner SA", "imaging-partner", "large", city="Buc", postcode="78530")
-    hospital = _organisation("Hôpital Saint-Louis (AP-HP)", "hopital-saint-louis", "hospital", city="Paris")
+    # Listed in the directory: the partner picker offers member contacts the listed members.
+    partner = _organisation(
+        "Imaging Partner SA", "imaging-partner", "large", city="Buc", postcode="78530", directory_opt_in=True
+    )
+    hospital = _organisation(
+        "Hôpital Saint-Louis (AP-HP)", "hopital-saint-louis", "hospital", city="Paris", directory_opt_in=True
+    )
     print(json.dumps({
         "area": area.pk, "kol_person": kol_person.pk, "oncox": oncox.pk, "partner": partner.pk,
         "hospital": hospital.pk,

@@ -198,11 +198,11 @@ def test_contact_accepts_invitation_edits_profile_and_submits_proposal(journey, 
     page.select_option("#id_target_funder", "bpifrance")
     page.fill("#id_target_programme", "i-Nov")
     page.fill("#id_partners-0-budget_share", "50")
-    page.select_option("#id_partners-1-organisation", str(cast["partner"]))
+    _pick(page, 1, cast["partner"], "Imaging Partner SA")
     page.select_option("#id_partners-1-role", "partner")
     page.fill("#id_partners-1-budget_share", "30")
     page.fill("#id_partners-1-contact_name", "Marc Lefèvre")
-    page.select_option("#id_partners-2-organisation", str(cast["hospital"]))
+    _pick(page, 2, cast["hospital"], "Hôpital Saint-Louis (AP-HP)")
     page.select_option("#id_partners-2-role", "partner")
     page.fill("#id_partners-2-budget_share", "20")
     page.fill("#id_partners-2-contact_name", "Prof. Anne Roux")
@@ -213,8 +213,8 @@ def test_contact_accepts_invitation_edits_profile_and_submits_proposal(journey, 
 
     document = tmp_path / "consortium-agreement.pdf"
     document.write_bytes(small_pdf())
-    page.set_input_files("#id_file", str(document))
-    page.click("#attachment-form button[type=submit]")
+    page.set_input_files("#id_files", str(document))
+    page.click("button[name=action][value=draft]")
     page.wait_for_load_state()
     assert "consortium-agreement.pdf" in page.inner_text("#attachments")
     journey.shot(page, "draft-with-attachment")
@@ -305,6 +305,12 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
     member.wait_for_load_state()
     assert "sepsis topics" in member.inner_text("main")
     journey.shot(member, "kol-meeting-page")
+
+
+def _pick(page, index: int, organisation_id: int, name: str) -> None:
+    """Choose a consortium member with the type-ahead picker (static/projects/organisation_picker.js)."""
+    page.fill(f"#id_partners-{index}-organisation_search", name)
+    page.click(f"#id_partners-{index}-organisation_results button[data-id='{organisation_id}']")
 
 
 def _move(page, to: str, comment: str = "") -> None:
