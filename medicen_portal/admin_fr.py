@@ -68,6 +68,10 @@ THIRD_PARTY_STRINGS = (
     gettext_noop("User Agent"),
     gettext_noop("access attempt expiration"),
     gettext_noop("access attempt expirations"),
+    # Django's admin, whose French puts a breaking space before ":" (read out to screen readers)
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
     # django-otp
     gettext_noop("Incorrect authentication code. Please try again."),
     gettext_noop("Please enter your authentication code."),

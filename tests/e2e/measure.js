@@ -39,5 +39,6 @@
   }));
   return {scrollWidth: doc.scrollWidth, width: vw, wide, alerts,
           portalError: !!document.querySelector("main[data-portal-error]"),
+          navHeight: document.querySelector("nav.navbar") ? document.querySelector("nav.navbar").offsetHeight : 0,
           height: doc.scrollHeight};
 })

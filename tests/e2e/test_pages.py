@@ -45,6 +45,7 @@ ROLES = ("visitor", "contact", "reviewer", "kol", "staff")
 WIDE, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 MAX_PAGES = 150  # per role and language: a runaway crawl fails loudly instead of running for an hour
 SCREENSHOT_MAX_HEIGHT = 5000
+NAV_ONE_LINE = 72  # px: the expanded bar is 56 px high on one line
 REPORT = SHOTS / "pages" / "report.json"
 
 # Never followed: they end the session, switch the language, or are files.
@@ -332,6 +333,8 @@ class Walker:
                 f"{measured['scrollWidth'] - measured['width']} px wider than the {width} px screen: "
                 + "; ".join(measured["wide"])
             )
+        if width == WIDE["width"] and measured["navHeight"] > NAV_ONE_LINE:
+            visit.problems.append(f"the navigation bar is {measured['navHeight']} px high: more than one line")
         for alert in measured["alerts"]:
             variants = {c.removeprefix("alert-") for c in alert["classes"] if c.startswith("alert-")}
             variants -= {"dismissible", "heading", "link"}
