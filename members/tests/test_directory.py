@@ -272,3 +272,18 @@ def test_a_search_counts_and_pages_its_matches_from_their_ids_and_falls_back_pas
     for page in (few, many):
         assert "5 organisations trouvées parmi les 6 inscrites" in page
         assert "Elsewhere" not in page and page.count("member-card") == 5
+
+
+def test_a_far_page_read_by_its_ids_first_shows_the_same_members(areas, monkeypatch):
+    from members.selectors import IdsFirst
+
+    make(14, areas)
+    near = Client().get("/members/", {"per_page": 12, "page": 2}).content.decode()
+    cache.clear()
+    monkeypatch.setattr(IdsFirst, "IDS_FIRST_FROM", 0)
+    far = Client().get("/members/", {"per_page": 12, "page": 2}).content.decode()
+
+    names = sorted(Organisation.objects.values_list("name", flat=True))[12:]
+    for page in (near, far):
+        assert page.count("member-card") == 2
+        assert all(name in page for name in names)
