@@ -437,7 +437,7 @@ def reviewer_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def review_share(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
     project = _staff_project(request, pk)
     review = get_object_or_404(Review, pk=review_pk, project=project)
-    services.review_share_comments(review=review, by=request.user, shared=request.POST.get("shared") == "1")
+    services.review_share_comments(review=review, by=request.user, shared=request.POST.get("action") == "share")
     return redirect(reverse("projects:manage", args=[pk]) + "#reviews")
 
 

@@ -179,7 +179,7 @@ MATRIX: dict[str, Page] = {
         right="staff",
         method="post",
         ok=302,
-        data=lambda world: {"shared": "1"},
+        data=lambda world: {"action": "share"},
     ),
     # an empty form comes back with its errors
     "projects:funding": Page(kwargs=_project, right="staff", method="post", ok=400),

@@ -186,3 +186,27 @@ def test_the_withdraw_button_asks_for_confirmation(client, project, owner):
     button = page[page.index('data-move="withdrawn"') - 300 : page.index('data-move="withdrawn"') + 300]
     assert "data-confirm=" in button
     assert "btn-outline-danger" in button
+
+
+def test_staff_share_a_reviews_comments_through_its_own_url(client, under_review, staff):
+    kol = reviewer_for(under_review.primary_area)
+    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
+    services.review_submit(review=review, by=kol, scores=dict.fromkeys(Review.CRITERIA, 3),
+                           recommendation="label", comments="Clarify the pathway.")  # fmt: skip
+    client.force_login(staff)
+
+    response = client.post(f"/projects/{under_review.pk}/manage/reviews/{review.pk}/share/", {"action": "share"})
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.comments_shared
+
+
+def test_an_invalid_funding_decision_comes_back_with_its_errors(client, under_review, staff):
+    client.force_login(staff)
+
+    response = client.post(f"/projects/{under_review.pk}/manage/funding/", {"funding-funder": "bpifrance"})
+
+    assert response.status_code == 400
+    assert not under_review.funding_decisions.exists()
+    assert 'id="funding-form"' in response.content.decode()
