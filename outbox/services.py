@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100  # rows per send task: one claim, one SMTP connection
 SCAN_CHUNK = 1000  # rows per scan transaction
 UNCERTAIN_AFTER = datetime.timedelta(minutes=15)
+UNCLAIMED = ""  # the claim token of a row nobody holds
 
 RELEASED = "The sender stopped before handing the message to the SMTP server, so it did not go out: sent again."
 UNCERTAIN = (
@@ -240,7 +241,9 @@ def release_abandoned(*, now: datetime.datetime) -> int:
     """Put back to pending the rows a sender claimed and never handed over: they did not go out."""
     return Message.objects.filter(
         status=Message.Status.SENDING, handed_at__isnull=True, claimed_at__lte=now - lease()
-    ).update(status=Message.Status.PENDING, enqueued_at=None, claim_token="", last_error=RELEASED, updated_at=now)
+    ).update(
+        status=Message.Status.PENDING, enqueued_at=None, claim_token=UNCLAIMED, last_error=RELEASED, updated_at=now
+    )
 
 
 def flag_uncertain(*, now: datetime.datetime) -> int:
@@ -547,7 +550,7 @@ def _release_rest(rows: list[Message], *, token: str, now: datetime.datetime, er
         writes.write(
             {"pk__in": ids, "status": Message.Status.SENDING, "claim_token": token, "handed_at__isnull": True},
             status=Message.Status.PENDING,
-            claim_token="",
+            claim_token=UNCLAIMED,
             enqueued_at=None,
             next_attempt_at=now + backoff(1),
             last_error=f"Attempt failed, will retry: {error}"[:2000],
@@ -595,7 +598,7 @@ def _send_claimed(message: Message, *, token: str, now: datetime.datetime, write
             writes.write(
                 own,
                 status=Message.Status.PENDING,
-                claim_token="",
+                claim_token=UNCLAIMED,
                 next_attempt_at=now + backoff(message.attempts),
                 enqueued_at=None,
                 handed_at=None,
@@ -631,7 +634,7 @@ def messages_requeue(*, message_ids: Iterable[int], now: datetime.datetime | Non
             attempts=0,
             next_attempt_at=now,
             enqueued_at=None,
-            claim_token="",
+            claim_token=UNCLAIMED,
             handed_at=None,
             uncertain_at=None,
             updated_at=now,
