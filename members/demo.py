@@ -264,7 +264,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 f"{rng.randrange(1, 200)} {fake.street_name()}",
                 f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
                 city,
-                f"https://www.{slug[:50]}.example",
+                f"https://www.{slug[:50].strip('-')}.example",  # a label never ends with a hyphen
                 status,
                 since,
                 rng.randrange(*HEADCOUNT_BANDS[category]) if category in HEADCOUNT_BANDS else None,
