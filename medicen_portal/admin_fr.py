@@ -161,6 +161,30 @@ def _totp_admin():
     return TranslatedTOTPDeviceAdmin
 
 
+def _static_admin():
+    """Backup codes (django-otp's static device): staff see who has them and may delete a set,
+    never the codes themselves (the owner makes a new set at /accounts/two-factor/backup-codes/)."""
+
+    class BackupCodesAdmin(admin.ModelAdmin):
+        list_display = ["owner", "confirmed"]
+        search_fields = ["user__email"]
+        search_help_text = _("Search by the user's e-mail address")
+        fields = ["owner", "confirmed"]
+        readonly_fields = ["owner", "confirmed"]
+
+        @admin.display(description=_("user"), ordering="user__email")
+        def owner(self, obj):
+            return obj.user
+
+        def has_add_permission(self, request) -> bool:
+            return False
+
+        def has_change_permission(self, request, obj=None) -> bool:
+            return False
+
+    return BackupCodesAdmin
+
+
 def _auditlog_admin():
     from auditlog.admin import LogEntryAdmin
     from auditlog.models import LogEntry
@@ -278,11 +302,19 @@ def _agreeing_delete_action() -> None:
 def install() -> None:
     """Replace the third-party admin classes and names by translated ones (after every app is ready)."""
     from auditlog.models import LogEntry
+    from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice._meta.verbose_name = _("authenticator app")
     TOTPDevice._meta.verbose_name_plural = _("authenticator apps")
-    for model, admin_class in ((TOTPDevice, _totp_admin()), (LogEntry, _auditlog_admin())):
+    StaticDevice._meta.verbose_name = _("set of backup codes")
+    StaticDevice._meta.verbose_name_plural = _("backup codes")
+    StaticDevice._meta.get_field("confirmed").verbose_name = _("confirmed")
+    for model, admin_class in (
+        (TOTPDevice, _totp_admin()),
+        (StaticDevice, _static_admin()),
+        (LogEntry, _auditlog_admin()),
+    ):
         if admin.site.is_registered(model):
             admin.site.unregister(model)
         admin.site.register(model, admin_class)

@@ -2,6 +2,7 @@ from auditlog.apps import AuditlogConfig
 from axes.apps import AppConfig as AxesAppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.apps import DefaultConfig as StaticAppConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPAppConfig
 
 
@@ -19,6 +20,10 @@ class LoginThrottlingConfig(AxesAppConfig):
 
 class TwoFactorConfig(TOTPAppConfig):
     verbose_name = _("Two-factor authentication")
+
+
+class BackupCodesConfig(StaticAppConfig):
+    verbose_name = _("Two-factor backup codes")
 
 
 class AuditLogConfig(AuditlogConfig):

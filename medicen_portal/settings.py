@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "bootstrap",  # Bootstrap 5 CSS/JS as static files (django-bootstrap-static), no CDN
     "crispy_forms",
     "crispy_bootstrap5",
@@ -51,7 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "medicen_portal.apps.TwoFactorConfig",  # django_otp.plugins.otp_totp, likewise
     "medicen_portal.apps.AuditLogConfig",  # auditlog, likewise (and medicen_portal/admin_fr.py)
-    "django_otp.plugins.otp_static",  # backup codes for the second factor
+    "medicen_portal.apps.BackupCodesConfig",  # django_otp.plugins.otp_static: backup codes, likewise
     "outbox",
     "members",
     "das",
@@ -204,6 +205,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medicen Portal <portal@medic
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------
+# Widgets render with the project's templates, so templates/ may override one (the admin's
+# password summary puts a narrow no-break space before its colons in French).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -336,6 +336,8 @@ class Person(models.Model):
         message = self.invitation_message
         return message.sent_at if message is not None and message.status == "sent" else None
 
+    invitation_sent_at.fget.short_description = _("invitation sent on")  # the admin's label
+
     @property
     def language(self) -> str:
         """The language of e-mails to this person: their account's choice, else "" (the portal's default)."""
@@ -472,6 +474,12 @@ class MembershipYear(models.Model):
 
     def get_reminder_status_display(self) -> str:
         return self.ReminderStatus(self.reminder_status).label
+
+    # The admin's labels of the properties above (read from the outbox row).
+    reminder_status.fget.short_description = _("renewal reminder")
+    reminder_sent_at.fget.short_description = _("reminder sent on")
+    reminder_attempts.fget.short_description = _("reminder attempts")
+    reminder_error.fget.short_description = _("reminder error")
 
 
 class ImportJob(models.Model):

@@ -551,4 +551,11 @@ class AidRateCeiling(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_funder_display()} — {self.get_category_display()}: {self.max_rate} %"
+        from django.utils.formats import number_format
+        from django.utils.translation import gettext
+
+        return gettext("%(funder)s — %(category)s: %(rate)s %%") % {
+            "funder": self.get_funder_display(),
+            "category": self.get_category_display(),
+            "rate": number_format(self.max_rate.normalize(), use_l10n=True),
+        }

@@ -251,13 +251,13 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
     starts = (datetime.datetime.now(ZoneInfo("Europe/Paris")) + datetime.timedelta(days=21)).replace(
         hour=14, minute=0, second=0, microsecond=0
     )
-    staff.fill("#id_title", "Board of Biological diagnostics — sepsis topics")
+    staff.fill("#id_title", "Bureau Diagnostic biologique — thématiques sepsis")
     staff.select_option("#id_committee", "das_board")
     staff.select_option("#id_area", str(stack.cast["area"]))
     staff.fill("#id_starts_at", starts.strftime("%Y-%m-%dT%H:%M"))
     staff.fill("#id_ends_at", (starts + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     staff.fill("#id_place", "Medicen, 3 rue de l'Arrivée, Paris")
-    staff.fill("#id_agenda", "1. Sepsis point-of-care topics\n2. Calls for 2027")
+    staff.fill("#id_agenda", "1. Thématiques sepsis au lit du patient\n2. Appels à projets 2027")
     staff.fill("#id_reminders", "7d, 1d")
     journey.shot(staff, "staff-meeting-form")
     staff.click("main form button[type=submit]")
@@ -273,7 +273,7 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
     journey.shot(staff, "staff-meeting-scheduled")
 
     # 2. The invitation reaches the KOL (the board's president, the one with an address).
-    message = wait_for_mail(stack, to=KOL_EMAIL, subject_contains="sepsis topics")
+    message = wait_for_mail(stack, to=KOL_EMAIL, subject_contains="thématiques sepsis")
     assert any(part.get_content_type() == "text/calendar" for part in message.walk())
     accept = [link for link in links_in(message, "/meetings/rsvp/") if "answer=accepted" in link]
     assert accept, links_in(message, "/meetings/rsvp/")
@@ -303,7 +303,7 @@ def test_kol_answers_the_meeting_invitation_from_the_email(journey, stack):
     member.goto(f"{stack.url}/meetings/")
     member.click(f"main a[href='/meetings/{meeting_id}/']")
     member.wait_for_load_state()
-    assert "sepsis topics" in member.inner_text("main")
+    assert "thématiques sepsis" in member.inner_text("main")
     journey.shot(member, "kol-meeting-page")
 
 
@@ -355,7 +355,7 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     for criterion, score in zip(criteria, [5, 4, 4, 3, 4], strict=True):
         kol.check(f"input[name={criterion}][value='{score}']")
     kol.select_option("#id_recommendation", "label")
-    kol.fill("#id_comments", "Strong clinical need; specify the regulatory pathway.")
+    kol.fill("#id_comments", "Besoin clinique fort\u202f; préciser la voie réglementaire.")
     journey.shot(kol, "kol-review")
     kol.click("#review-form button[type=submit]")
     kol.wait_for_load_state()
@@ -365,7 +365,7 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     staff.goto(f"{url}/projects/{project_id}/manage/")
     staff.click("button[name=action][value=share]")
     staff.wait_for_load_state()
-    _move(staff, "labelled", "Labelled by the Biological diagnostics board.")
+    _move(staff, "labelled", "Labellisé par le bureau Diagnostic biologique.")
     journey.shot(staff, "labelled")
     _move(staff, "submitted_to_funder")
     staff.select_option("#id_funding-funder", "bpifrance")
@@ -398,7 +398,7 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     contact.click(f"main a[href='/projects/{project_id}/']")
     contact.wait_for_load_state()
     text = contact.inner_text("main")
-    assert "Strong clinical need" in text and "Labelled by the Biological diagnostics board." in text
+    assert "Besoin clinique fort" in text and "Labellisé par le bureau Diagnostic biologique." in text
     assert "Sallette" not in text
     journey.shot(contact, "proposer-reads-outcome")
 
