@@ -410,6 +410,8 @@ CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
 MEMBERS_LAPSED_CONTACT_RETENTION_DAYS = env_int("MEMBERS_LAPSED_CONTACT_RETENTION_DAYS", 3 * 365, minimum=1)
 LOGIN_ATTEMPT_RETENTION_DAYS = env_int("LOGIN_ATTEMPT_RETENTION_DAYS", 90, minimum=1)
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 5 * 365, minimum=30)
+# E-mails that ended (sent, failed, cancelled) keep their addresses and bodies this long.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 365, minimum=30)
 CELERY_BEAT_SCHEDULE["members-purge-expired-personal-data"] = {
     "task": "members.purge_expired_personal_data",
     "schedule": crontab(hour=3, minute=50),

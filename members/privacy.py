@@ -78,7 +78,9 @@ def retention_purge(*, now: datetime.datetime) -> dict[str, int]:
       ago are anonymised (person_anonymise: records and figures stay); one who still holds
       a governance mandate is skipped until staff end it;
     - login attempts and logs (django-axes) older than LOGIN_ATTEMPT_RETENTION_DAYS go;
-    - audit entries older than AUDIT_LOG_RETENTION_DAYS go.
+    - audit entries older than AUDIT_LOG_RETENTION_DAYS go;
+    - e-mails that ended (sent, failed, cancelled) more than OUTBOX_RETENTION_DAYS ago lose their
+      addresses, bodies and attachments (outbox.services.messages_forget).
     Returns how many rows each step removed or anonymised.
     """
     from auditlog.models import LogEntry
@@ -86,9 +88,10 @@ def retention_purge(*, now: datetime.datetime) -> dict[str, int]:
     from django.core.exceptions import ValidationError
 
     from members.services import person_anonymise
+    from outbox.services import messages_forget
 
     today = timezone.localdate(now)
-    done = {"contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0}
+    done = {"contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0, "email_addresses": 0}
     for person in lapsed_contacts(today=today, days=settings.MEMBERS_LAPSED_CONTACT_RETENTION_DAYS).only("pk"):
         try:
             with transaction.atomic():
@@ -101,4 +104,5 @@ def retention_purge(*, now: datetime.datetime) -> dict[str, int]:
         done["login_attempts"] += model.objects.filter(attempt_time__lt=attempts_before).delete()[0]
     audit_before = now - datetime.timedelta(days=settings.AUDIT_LOG_RETENTION_DAYS)
     done["audit_entries"] = LogEntry.objects.filter(timestamp__lt=audit_before).delete()[0]
+    done["email_addresses"] = messages_forget(before=now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS))
     return done

@@ -650,3 +650,25 @@ def messages_cancel(*, keys: Iterable[str] = (), message_ids: Iterable[int] = ()
     return rows.filter(key__in=keys).update(status=Message.Status.CANCELLED) + rows.filter(pk__in=message_ids).update(
         status=Message.Status.CANCELLED
     )
+
+
+def messages_forget(*, before: datetime.datetime) -> int:
+    """Retention: the addresses, bodies and attachments of e-mails that ended before `before` go.
+
+    A row that went out, failed for good or was cancelled keeps its key, kind, subject, status
+    and dates (the domain rows that point at it still say whether it went out); its recipients,
+    reply-to addresses, headers, bodies and attachments are removed. Safe to run twice.
+    """
+    ended = Message.objects.filter(
+        status__in=[Message.Status.SENT, Message.Status.FAILED, Message.Status.CANCELLED],
+        updated_at__lt=before,
+    ).exclude(to=[], body="", html="")
+    ids = list(ended.values_list("pk", flat=True)[:10_000])
+    if not ids:
+        return 0
+    with transaction.atomic():
+        for attachment in Attachment.objects.filter(message_id__in=ids).exclude(file=""):
+            attachment.file.delete(save=False)
+        Attachment.objects.filter(message_id__in=ids).delete()
+        # update(): the scrub must not move updated_at, which dates the end of the e-mail.
+        return Message.objects.filter(pk__in=ids).update(to=[], reply_to=[], headers={}, body="", html="")

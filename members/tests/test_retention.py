@@ -101,7 +101,9 @@ def test_the_purge_runs_daily_from_the_settings_and_twice_does_nothing_more(sett
     second = purge_expired_personal_data.apply().get()
 
     assert first["contacts"] == 1
-    assert second == {"contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0}
+    assert second == {
+        "contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0, "email_addresses": 0,
+    }  # fmt: skip
 
 
 def test_the_readme_documents_every_retention_period():
@@ -114,5 +116,37 @@ def test_the_readme_documents_every_retention_period():
         "MEMBERS_LAPSED_CONTACT_RETENTION_DAYS",
         "LOGIN_ATTEMPT_RETENTION_DAYS",
         "AUDIT_LOG_RETENTION_DAYS",
+        "OUTBOX_RETENTION_DAYS",
     ):
         assert f"| `{name}` (" in readme
+
+
+def test_e_mails_that_ended_long_ago_lose_their_addresses_bodies_and_attachments(settings):
+    from django.utils import timezone
+
+    from outbox.models import Attachment, Message
+    from outbox.services import attach_file, message_enqueue
+
+    settings.OUTBOX_RETENTION_DAYS = 365
+    old = message_enqueue(
+        key="test:old",
+        kind="test",
+        to=["ada@example.org"],
+        subject="Facture 2025-0001",
+        body="Bonjour Ada",
+        attachments=[attach_file("f.pdf", b"%PDF-1.4", "application/pdf")],
+    )
+    recent = message_enqueue(key="test:recent", kind="test", to=["bob@example.org"], subject="Relance", body="Bonjour")
+    pending = message_enqueue(key="test:pending", kind="test", to=["eve@example.org"], subject="À venir", body="…")
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    Message.objects.filter(pk__in=[old.pk, recent.pk]).update(status="sent", sent_at=long_ago)
+    Message.objects.filter(pk__in=[old.pk, pending.pk]).update(updated_at=long_ago)
+
+    done = retention_purge(now=timezone.now())
+
+    old.refresh_from_db()
+    assert done["email_addresses"] == 1
+    assert (old.to, old.body, old.status, old.subject, old.sent_at) == ([], "", "sent", "Facture 2025-0001", long_ago)
+    assert not Attachment.objects.filter(message=old).exists()
+    assert Message.objects.get(pk=recent.pk).to == ["bob@example.org"]  # ended recently
+    assert Message.objects.get(pk=pending.pk).to == ["eve@example.org"]  # not ended: still to be sent
