@@ -341,7 +341,9 @@ class TopicVote(models.Model):
 class AgendaItem(models.Model):
     """A topic on a meeting's agenda; `selected` records the committee's decision after it."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="agenda_items")
     position = models.PositiveSmallIntegerField(default=0)
     selected = models.BooleanField(_("selected by the committee"), default=False)
@@ -379,7 +381,9 @@ class Invitation(models.Model):
         MANDATE = "mandate", _("Mandate holder")
         STAFF = "staff", _("Added by staff")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="invitations"
+    )
     person = models.ForeignKey("members.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
     # The address at invitation time, lower-cased: one e-mail per address and meeting.
     email = models.EmailField(_("e-mail"))
@@ -448,8 +452,10 @@ class Delivery(models.Model):
         UNINVITED = "uninvited", _("The invitee was removed from the meeting.")
         ANONYMISED = "anonymised", _("The invitee left and was anonymised.")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="deliveries")
-    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="deliveries")
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="deliveries")
+    invitation = models.ForeignKey(
+        Invitation, verbose_name=_("invitation"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # Reminders: minutes before the start (the stored offset); 0 for the other kinds.
     offset_minutes = models.PositiveIntegerField(_("offset (minutes)"), default=0)

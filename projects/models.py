@@ -554,7 +554,8 @@ class AidRateCeiling(models.Model):
         from django.utils.formats import number_format
         from django.utils.translation import gettext
 
-        return gettext("%(funder)s — %(category)s: %(rate)s %%") % {
+        # No colon: the admin's breadcrumbs re-space the words and would break its narrow space.
+        return gettext("%(funder)s — %(category)s — %(rate)s %%") % {
             "funder": self.get_funder_display(),
             "category": self.get_category_display(),
             "rate": number_format(self.max_rate.normalize(), use_l10n=True),

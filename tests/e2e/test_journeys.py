@@ -379,7 +379,7 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     journey.shot(staff, "funding-decision")
     staff.click("#funding-form button[type=submit]")
     staff.wait_for_load_state()
-    _move(staff, "funded", "Bpifrance i-Nov: 950 000 €.")
+    _move(staff, "funded", "Bpifrance i-Nov\u202f: 950 000 €.")
     journey.shot(staff, "funded")
     assert stack.db.value("SELECT status FROM projects_project WHERE id = %s", project_id) == "funded"
     events = stack.db.rows("SELECT to_status FROM projects_projectevent WHERE project_id = %s ORDER BY id", project_id)
