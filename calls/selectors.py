@@ -31,3 +31,11 @@ def accepting_calls(*, area_code: str = "", now: datetime.datetime | None = None
 
 def proposal_count(call: Call) -> int:
     return call.projects.exclude(status__in=["draft", "withdrawn"]).count()
+
+
+def personal_data(person) -> dict:
+    """What the calls app holds about a person: whether they unsubscribed from call announcements."""
+    from calls.models import Unsubscription
+
+    unsubscription = Unsubscription.objects.filter(person=person).first()
+    return {"call_announcements_unsubscribed_on": unsubscription.created_at if unsubscription else None}

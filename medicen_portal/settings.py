@@ -386,6 +386,7 @@ CELERY_BEAT_SCHEDULE["members-renewal-reminders"] = {
 PERSONAL_DATA_SELECTORS = [
     "members.selectors.personal_data",
     "das.selectors.personal_data",
+    "calls.selectors.personal_data",
     "projects.selectors.personal_data",
 ]
 PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.personal_data_erase"]
