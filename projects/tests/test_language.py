@@ -61,4 +61,4 @@ def test_the_applicant_gets_the_notification_in_their_language(project, owner, s
 def test_a_french_speaking_applicant_gets_it_in_french(project, owner, staff, mailoutbox):
     user_set_language(user=owner, language="fr")
     [message] = _applicant_mails(project, owner, staff, mailoutbox)
-    assert message.subject == f"[Medicen] {project.acronym} : En expertise"
+    assert message.subject == f"[Medicen] {project.acronym}\u202f: En expertise"
