@@ -147,7 +147,7 @@ class OrganisationPicker(forms.Widget):
     def get_context(self, name: str, value, attrs) -> dict:
         context = super().get_context(name, value, attrs)
         organisation = None
-        if value not in (None, ""):
+        if str(value).isdigit():  # a re-shown form may carry anything the browser sent
             organisation = Organisation.objects.filter(pk=value).only("name", "city", "siren").first()
         context["widget"]["search_url"] = reverse("projects:organisation_search")
         context["widget"]["label"] = organisation_label(organisation) if organisation else ""

@@ -9,7 +9,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from medicen_portal.tests.test_permission_matrix import MATRIX, World, build_world
+from medicen_portal.tests.test_permission_matrix import MATRIX, World, _request, build_world
 from members.models import User
 from members.tests.factories import UserFactory
 
@@ -68,7 +68,7 @@ def test_staff_with_a_verified_second_factor_get_every_staff_page(client, world,
     page = MATRIX[name]
     _verified_session(client, world.users["staff"])
 
-    response = getattr(client, page.method)(reverse(name, kwargs=page.kwargs(world)))
+    response = _request(client, page, reverse(name, kwargs=page.kwargs(world)), world)
 
     assert response.status_code == page.ok
 
