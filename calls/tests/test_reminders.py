@@ -106,9 +106,8 @@ def test_each_offset_is_sent_in_its_own_window_and_a_missed_one_is_not_sent_late
     assert call_reminders_enqueue() == 0
     assert call_reminders_enqueue(now=late.internal_deadline - datetime.timedelta(days=7)) == 1
     assert call_reminders_enqueue(now=late.internal_deadline - datetime.timedelta(days=6, hours=23)) == 0
-    assert list(Message.objects.values_list("key", flat=True)) == [
-        f"call-reminder:{late.pk}:7:{Message.objects.get().key.split(':')[3]}"
-    ]
+    [key] = Message.objects.values_list("key", flat=True)
+    assert key.startswith(f"call-reminder:{late.pk}:7:")  # the 7-day one; the missed 30-day one never
 
 
 def test_no_reminder_goes_once_the_deadline_has_passed_or_for_an_unpublished_call(area):
