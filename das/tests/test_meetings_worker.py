@@ -117,9 +117,15 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(smtp_si
 
     received = _message_ids(smtp_sink)
     assert max(received.values()) == 1  # nothing sent twice
-    assert set(received) == {message_id(row) for row in reminders}  # nothing lost
-    # Only a kill between a hand-over and the server's answer leaves a row in "sending": that
-    # e-mail went out (above), and the row is flagged for staff rather than sent again.
+    # Only a kill after a hand-over (between marking the row and the server's answer) leaves a
+    # row in "sending". Whether that one e-mail went out depends on whether the end-of-data mark
+    # left before the kill, which nobody can know: the row is flagged for staff, never re-sent.
+    # So every reminder either reached the sink, or is that one flagged row: nothing is lost
+    # silently.
     stuck = reminders.filter(status=Delivery.Status.SENDING)
-    assert reminders.filter(status=Delivery.Status.SENT).count() + stuck.count() == 300
+    assert stuck.count() <= 1
     assert all(row.handed_at and row.stuck_flagged_at for row in stuck)
+    assert reminders.filter(status=Delivery.Status.SENT).count() + stuck.count() == 300
+    expected = {message_id(row) for row in reminders}
+    assert set(received) <= expected
+    assert expected - set(received) <= {message_id(row) for row in stuck}
