@@ -27,9 +27,6 @@ class PortalTask(DjangoTask):
     def delay_on_commit(self, *args, **kwargs) -> None:
         transaction.on_commit(functools.partial(self._enqueue_quietly, args, kwargs, {}))
 
-    def apply_async_on_commit(self, args=None, kwargs=None, **options) -> None:
-        transaction.on_commit(functools.partial(self._enqueue_quietly, args or (), kwargs or {}, options))
-
     def _enqueue_quietly(self, args, kwargs, options) -> None:
         try:
             self.apply_async(args, kwargs, **options)

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "builtins": ["common.pagination"],  # {{ page|elided_pages }} in templates/_pagination.html
         },
     },
 ]

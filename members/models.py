@@ -385,11 +385,6 @@ class FeeRate(models.Model):
         return f"{self.get_category_display()} {self.headcount_min}-{upper}: {self.amount} €"
 
 
-class MembershipYearQuerySet(models.QuerySet):
-    def current(self, year: int) -> MembershipYearQuerySet:
-        return self.filter(year=year)
-
-
 class MembershipYear(models.Model):
     """An organisation's membership for one calendar year: its fee, payment and status."""
 
@@ -423,8 +418,6 @@ class MembershipYear(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    objects = MembershipYearQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership year")

@@ -320,11 +320,6 @@ def billing_people(organisation: Organisation) -> list[Person]:
     return list(people.filter(is_billing_contact=True)) or list(people.filter(is_primary_contact=True))
 
 
-def billing_recipients(organisation: Organisation) -> list[str]:
-    """Billing contacts' addresses; the primary contacts' when there is no billing contact."""
-    return [person.email for person in billing_people(organisation)]
-
-
 def language_for(people: Iterable[Person | User]) -> str:
     """The language of one e-mail to these people: theirs when they share one, else the portal's default.
 

@@ -320,10 +320,6 @@ class ConflictForm(forms.Form):
     )
 
 
-class AssignReviewerForm(forms.Form):
-    reviewer = forms.IntegerField(widget=forms.HiddenInput)
-
-
 class FundingDecisionForm(forms.ModelForm):
     total_investment = forms.DecimalField(
         label=_("total investment of the project (€)"), required=False, max_digits=14, decimal_places=2, min_value=0

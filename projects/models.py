@@ -475,10 +475,6 @@ class FundingDecision(models.Model):
         if expected and self.scope and self.scope != expected:
             raise ValidationError({"scope": _("This funder's scope is %(scope)s.") % {"scope": expected.label}})
 
-    @property
-    def is_granted(self) -> bool:
-        return self.amount_granted > 0
-
 
 class Product(models.Model):
     """A product launched from a project."""

@@ -107,15 +107,6 @@ def can_manage_project(user: AnyUser) -> bool:
     return is_staff(user)
 
 
-def can_see_reviews(user: AnyUser, project: Project) -> bool:
-    """Reviewer names and scores: staff only (applicants never, reviewers only their own)."""
-    return is_staff(user)
-
-
-def can_view_attachment(user: AnyUser, attachment: Attachment) -> bool:
-    return can_view_project(user, attachment.project)
-
-
 def can_transition(user: AnyUser, project: Project, to: str) -> bool:
     roles = TRANSITIONS.get((project.status, to))
     if not roles or not user.is_authenticated:
