@@ -12,27 +12,17 @@ with a link to verify, then the page itself once the session is verified.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from calls.tests.factories import CallFactory
-from committees.models import Item, Letter, Session
-from das.meetings.services import agenda_add_topic, invitation_remove, meeting_create
-from das.models import Meeting, Topic
-from das.tests.conftest import make_meeting
-from das.tests.factories import MandateFactory, StrategicAreaFactory
-from members.billing import invoice_issue_for_membership
-from members.models import MembershipYear
-from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
-from projects.models import Partner, Review
-from projects.services import attachment_add
-from projects.tests.factories import ProjectFactory
+from projects.models import Review
+
+if TYPE_CHECKING:
+    from medicen_portal.tests.conftest import World
 
 # Pages anyone may see.
 PUBLIC = {
@@ -251,119 +241,6 @@ MATRIX: dict[str, Page] = {
     ),
     "das:topic_selected": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
 }
-
-
-@dataclass
-class World:
-    users: dict = field(default_factory=dict)
-    objects: dict = field(default_factory=dict)
-
-
-@pytest.fixture
-def world(db, settings, tmp_path) -> World:
-    return build_world(settings, tmp_path)
-
-
-def build_world(settings, tmp_path) -> World:
-    """The users and objects of the matrix (also used by test_second_factor.py)."""
-    settings.MEDIA_ROOT = tmp_path
-    organisation_a, organisation_b = OrganisationFactory(name="Alpha Bio"), OrganisationFactory(name="Beta Med")
-    area_a, area_b = StrategicAreaFactory(code="imaging"), StrategicAreaFactory(code="digital-health")
-    world = World()
-    for key, organisation, primary in (
-        ("contact_a", organisation_a, True),
-        ("colleague_a", organisation_a, False),
-        ("contact_b", organisation_b, True),
-    ):
-        user = UserFactory()
-        PersonFactory(organisation=organisation, user=user, is_primary_contact=primary, email=user.email)
-        world.users[key] = user
-    for key, area in (("kol_a", area_a), ("kol_b", area_b)):
-        user = UserFactory()
-        MandateFactory(person=PersonFactory(organisation=None, user=user, email=user.email), area=area)
-        world.users[key] = user
-    staff = world.users["staff"] = UserFactory(is_staff=True, is_superuser=True)
-
-    # A consortium partner: a contact of an organisation of the consortium other than the proposer.
-    organisation_c = OrganisationFactory(name="Gamma Clinic")
-    partner_user = world.users["partner_c"] = UserFactory()
-    PersonFactory(organisation=organisation_c, user=partner_user, is_primary_contact=True, email=partner_user.email)
-    # A reviewer in conflict: assigned, then declared a conflict of interest.
-    kol_conflict = world.users["kol_conflict"] = UserFactory()
-    MandateFactory(person=PersonFactory(organisation=None, user=kol_conflict, email=kol_conflict.email), area=area_a)
-    # A reviewer set aside: their organisation is in the consortium (it joined after the assignment).
-    kol_set_aside = world.users["kol_set_aside"] = UserFactory()
-    MandateFactory(
-        person=PersonFactory(organisation=organisation_c, user=kol_set_aside, email=kol_set_aside.email), area=area_a
-    )
-    # A board member without a login, whom staff may invite from the manage page.
-    expert = PersonFactory(organisation=None, email="expert@example.org")
-    MandateFactory(person=expert, area=area_a)
-
-    project = ProjectFactory(lead_organisation=organisation_a, primary_area=area_a)
-    Partner.objects.create(project=project, organisation=organisation_c, role="partner", budget_share=30, position=1)
-    upload = SimpleUploadedFile("annex.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    attachment = attachment_add(project=project, upload=upload, by=world.users["contact_a"])
-    review = Review.objects.create(project=project, reviewer=world.users["kol_a"].person, assigned_by=staff)
-    conflict_review = Review.objects.create(
-        project=project,
-        reviewer=kol_conflict.person,
-        assigned_by=staff,
-        state=Review.State.CONFLICT,
-        conflict_reason="I advise the lead.",
-    )
-    set_aside_review = Review.objects.create(project=project, reviewer=kol_set_aside.person, assigned_by=staff)
-
-    # A member contact invited to the board meeting, whose invitation staff then withdrew.
-    withdrawn = world.users["withdrawn_a"] = UserFactory()
-    PersonFactory(organisation=organisation_a, user=withdrawn, email=withdrawn.email)
-
-    starts = timezone.now() + datetime.timedelta(days=30)
-    meeting = make_meeting(
-        starts_at=starts,
-        committee=Meeting.Committee.DAS_BOARD,
-        area=area_a,
-        people=[world.users["kol_a"].person, withdrawn.person],
-    )
-    invitation_remove(invitation=meeting.invitations.get(person=withdrawn.person))
-    draft = meeting_create(
-        by=staff,
-        title="Board in preparation",
-        committee=Meeting.Committee.DAS_BOARD,
-        area=area_a,
-        starts_at=starts,
-        ends_at=starts + datetime.timedelta(hours=1),
-        place="Paris",
-        draft=True,
-    )
-    topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
-    agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
-    session = Session.objects.create(area=area_a, held_at=timezone.now())
-    session.members.add(world.users["kol_a"].person)
-    item = Item.objects.create(session=session, project=project)
-    membership = MembershipYearFactory(organisation=organisation_a, status=MembershipYear.Status.PENDING)
-    invoice, _created = invoice_issue_for_membership(membership_year=membership, by=staff)
-    world.objects.update(
-        session=session,
-        item=item,
-        letter=Letter.objects.create(project=project, item=item),
-        call=CallFactory(),
-        invoice=invoice,
-        organisation_a=organisation_a,
-        organisation_b=organisation_b,
-        project=project,
-        attachment=attachment,
-        review=review,
-        conflict_review=conflict_review,
-        set_aside_review=set_aside_review,
-        expert=expert,
-        meeting=meeting,
-        invitation=meeting.invitations.get(person=world.users["kol_a"].person),
-        draft=draft,
-        topic=topic,
-        agenda_item=agenda_item,
-    )
-    return world
 
 
 def _named_urls() -> set[str]:

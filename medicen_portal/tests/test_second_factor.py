@@ -9,7 +9,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from medicen_portal.tests.test_permission_matrix import MATRIX, World, _request, build_world
+from medicen_portal.tests.test_permission_matrix import MATRIX, _request
 from members.models import User
 from members.tests.factories import UserFactory
 
@@ -30,12 +30,6 @@ def _verified_session(client: Client, user: User) -> TOTPDevice:
     response = client.post("/accounts/two-factor/verify/", {"token": _code(device)})
     assert response.status_code == 302
     return device
-
-
-@pytest.fixture
-def world(db, settings, tmp_path) -> World:
-    """The permission matrix's users and objects."""
-    return build_world(settings, tmp_path)
 
 
 @pytest.fixture
