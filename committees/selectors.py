@@ -6,7 +6,6 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from committees.models import Item, Session
 from projects.selectors import FUNDED, Outcomes, OutcomeTable
@@ -16,14 +15,16 @@ def impact_sessions() -> OutcomeTable | None:
     """The impact dashboard's table of committee sessions (settings.IMPACT_OUTCOME_TABLES).
 
     Every session with a proposal on its agenda, latest first, in one query: proposals on the
-    agenda, labelled by this session, and of those the ones funded since. None when there is none.
+    agenda, labelled and not labelled by this session (the others await a decision: not decided
+    yet, or more information requested), and of the labelled ones those funded since. None when
+    there is none.
     """
     labelled = Q(items__decision=Item.Decision.LABELLED)
     sessions = (
         Session.objects.select_related("area")
         .annotate(
             proposals=Count("items", distinct=True),
-            undecided=Count("items", filter=Q(items__decision=""), distinct=True),
+            not_labelled=Count("items", filter=Q(items__decision=Item.Decision.NOT_LABELLED), distinct=True),
             labelled=Count("items", filter=labelled, distinct=True),
             funded=Count("items", filter=labelled & Q(items__project__status__in=FUNDED), distinct=True),
         )
@@ -35,13 +36,8 @@ def impact_sessions() -> OutcomeTable | None:
             label=f"{session.area.name} — {timezone.localtime(session.held_at):%d/%m/%Y}",
             proposals=session.proposals,
             labelled=session.labelled,
+            not_labelled=session.not_labelled,
             funded=session.funded,
-            detail=ngettext(
-                "%(count)d proposal awaiting a decision", "%(count)d proposals awaiting a decision", session.undecided
-            )
-            % {"count": session.undecided}
-            if session.undecided
-            else "",
             staff_url=reverse("committees:detail", args=[session.pk]),
         )
         for session in sessions

@@ -16,7 +16,9 @@ from projects.selectors import funded_projects_detail, impact_figures
 
 SUMMARY_HEADER = ["dimension", "key", "projects_funded", "products_launched", "total_investment", "public_aid"]
 # After a blank line, a second block: the proposals of each call and committee session.
-OUTCOMES_HEADER = ["dimension", "key", "proposals", "labelled", "funded", "labelled_rate", "funded_rate"]
+OUTCOMES_HEADER = [
+    "dimension", "key", "proposals", "labelled", "not_labelled", "funded", "labelled_rate", "funded_rate",
+]  # fmt: skip
 DETAIL_HEADER = [
     "id",
     "acronym",
@@ -48,8 +50,8 @@ def impact_summary_csv() -> bytes:
     rows += [[], OUTCOMES_HEADER]
     for table in figures.outcomes:
         for row in table.rows:
-            rates = [_rate(row.labelled, row.proposals), _rate(row.funded, row.labelled)]
-            rows.append([table.key, row.label, row.proposals, row.labelled, row.funded, *rates])
+            rates = [_rate(row.labelled, row.labelled + row.not_labelled), _rate(row.funded, row.labelled)]
+            rows.append([table.key, row.label, row.proposals, row.labelled, row.not_labelled, row.funded, *rates])
     return _csv(rows)
 
 

@@ -243,21 +243,28 @@ class Outcomes:
     """What became of the proposals of one call or one committee session.
 
     `proposals`: sent to the cluster (drafts and withdrawn ones not counted); `labelled`: given the
-    label (kept whatever the funder decides); `funded`: funded or completed. Two rates, each of
-    the step before it: labelled ÷ proposals, and funded ÷ labelled.
+    label (kept whatever the funder decides); `not_labelled`: refused it; `funded`: funded or
+    completed. Two rates, each of the step before it: labelled ÷ (labelled + not labelled), so a
+    call whose proposals are still under review shows no rate rather than 0 %; and funded ÷ labelled.
     """
 
     label: str
     proposals: int = 0
     labelled: int = 0
+    not_labelled: int = 0
     funded: int = 0
-    detail: str = ""  # a second line: funder and deadline, decisions still to take
+    detail: str = ""  # a second line: the call's funder and deadline
     url: str = ""  # a public page (the call's)
     staff_url: str = ""  # a page for staff only (the session's)
 
     @property
+    def awaiting(self) -> int:
+        """Proposals without a decision on the label yet (under review, more information requested…)."""
+        return self.proposals - self.labelled - self.not_labelled
+
+    @property
     def labelled_rate(self) -> int | None:
-        return _percent(self.labelled, self.proposals)
+        return _percent(self.labelled, self.labelled + self.not_labelled)
 
     @property
     def funded_rate(self) -> int | None:
@@ -382,6 +389,7 @@ def call_outcomes() -> OutcomeTable:
         .annotate(
             proposals=Count("projects", filter=SENT, distinct=True),
             labelled=Count("projects", filter=Q(projects__status__in=EVER_LABELLED), distinct=True),
+            not_labelled=Count("projects", filter=Q(projects__status=Project.Status.NOT_LABELLED), distinct=True),
             funded=Count("projects", filter=Q(projects__status__in=FUNDED), distinct=True),
         )
         .filter(proposals__gt=0)
@@ -392,6 +400,7 @@ def call_outcomes() -> OutcomeTable:
             label=call.title,
             proposals=call.proposals,
             labelled=call.labelled,
+            not_labelled=call.not_labelled,
             funded=call.funded,
             detail=" · ".join(
                 [

@@ -37,21 +37,21 @@ def decided(area, board, staff, five, django_capture_on_commit_callbacks):
     return session
 
 
-def test_a_session_shows_its_proposals_labelled_funded_and_what_is_left_to_decide(decided, settings):
+def test_a_session_shows_its_proposals_labelled_funded_and_those_awaiting_a_decision(decided, settings):
     settings.PROJECTS_IMPACT_CACHE_SECONDS = 0
     with translation.override("fr"):
         [row] = _sessions(impact_figures()).rows
 
     assert row.label == f"{decided.area.name} — 09/03/2027"
-    assert (row.proposals, row.labelled, row.funded) == (5, 3, 1)
-    assert (row.labelled_rate, row.funded_rate) == (60, 33)
-    assert row.detail == "1 projet en attente de décision"
+    assert (row.proposals, row.labelled, row.not_labelled, row.funded, row.awaiting) == (5, 3, 1, 1, 1)
+    assert (row.labelled_rate, row.funded_rate) == (75, 33)  # labelled ÷ decided on, funded ÷ labelled
     assert row.staff_url == f"/committees/{decided.pk}/" and not row.url
 
 
 def test_the_public_sees_the_figures_and_staff_also_the_link_to_the_session(client, decided, staff):
     public = client.get("/impact/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="outcomes-committee_session"' in public and "By labelling committee session" in public
+    assert "1 proposal awaiting a decision" in public and "75%" in public
     assert f"/committees/{decided.pk}/" not in public  # the session's page is for staff and its members
 
     client.force_login(staff)
@@ -76,7 +76,7 @@ def test_the_csv_export_holds_a_row_per_session(client, decided):
     rows = [line.split(";") for line in client.get("/impact/export.csv").content.decode("utf-8-sig").splitlines()]
 
     [session_row] = [row for row in rows if row[0] == "committee_session"]
-    assert session_row[2:] == ["5", "3", "1", "0.60", "0.33"]
+    assert session_row[2:] == ["5", "3", "1", "1", "0.75", "0.33"]
 
 
 def _grow(area, board, staff, start: int, sessions: int):

@@ -199,8 +199,9 @@ def test_figures_per_call_count_proposals_sent_labelled_and_funded(call_records)
     [row] = table.rows
     assert row.label == "Appel i-Démo 2027"
     # Sent: submitted, not labelled, labelled, not funded, funded; the label is kept once given.
-    assert (row.proposals, row.labelled, row.funded) == (5, 3, 1)
-    assert (row.labelled_rate, row.funded_rate) == (60, 33)  # labelled ÷ proposals, funded ÷ labelled
+    assert (row.proposals, row.labelled, row.not_labelled, row.funded, row.awaiting) == (5, 3, 1, 1, 1)
+    # Labelled ÷ decided on (labelled or not: the one under review does not count yet), funded ÷ labelled.
+    assert (row.labelled_rate, row.funded_rate) == (75, 33)
     assert row.url == f"/calls/{call_records.pk}/"
 
 
@@ -209,7 +210,7 @@ def test_the_public_page_shows_each_call_with_its_rates_defined(client, call_rec
 
     assert 'id="outcomes-call"' in text and 'id="outcomes-definition"' in text
     assert f'href="/calls/{call_records.pk}/">Appel i-Démo 2027</a>' in text
-    assert "60\u202f%" in text and "33\u202f%" in text
+    assert "75\u202f%" in text and "33\u202f%" in text and "1 projet en attente de décision" in text
     assert "Appel encore vide" not in text and "Appel non publié" not in text
 
 
@@ -217,9 +218,22 @@ def test_the_csv_export_holds_the_figures_per_call(client, call_records):
     response = client.get("/impact/export.csv")
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    header = rows.index(["dimension", "key", "proposals", "labelled", "funded", "labelled_rate", "funded_rate"])
+    header = rows.index(
+        ["dimension", "key", "proposals", "labelled", "not_labelled", "funded", "labelled_rate", "funded_rate"]
+    )
     assert rows[header - 1] == []
-    assert rows[header + 1][0] == "call" and rows[header + 1][2:] == ["5", "3", "1", "0.60", "0.33"]
+    assert rows[header + 1][0] == "call" and rows[header + 1][2:] == ["5", "3", "1", "1", "0.75", "0.33"]
+
+
+def test_a_call_whose_proposals_are_all_under_review_shows_no_rate(client, db):
+    from calls.tests.factories import CallFactory
+
+    call = CallFactory()
+    ProjectFactory(call=call, status=S.UNDER_REVIEW)
+
+    [row] = impact_figures().outcomes[0].rows
+    assert (row.proposals, row.awaiting, row.labelled_rate, row.funded_rate) == (1, 1, None, None)
+    assert 'data-figure="labelled_rate"' not in client.get("/impact/").content.decode()
 
 
 def test_a_call_without_proposals_says_so(client, db):
