@@ -289,12 +289,15 @@ class Impact:
 
 
 IMPACT = "projects:impact"  # the cached dashboard figures (common.cache)
+# The shape of the cached `Impact`: change it with the dataclasses, so a deployment never reads
+# figures pickled by the previous code (v2: the outcomes per call and per committee session).
+IMPACT_SHAPE = 2
 
 
 def impact_figures() -> Impact:
     """The dashboard's figures, cached until a transition, a funding decision, a product or an admin edit
     changes them (`impact_changed`), at most PROJECTS_IMPACT_CACHE_SECONDS."""
-    key = f"{IMPACT}:{generation(IMPACT)}:{get_language()}"  # the labels (DAS, scopes) are translated
+    key = f"{IMPACT}:v{IMPACT_SHAPE}:{generation(IMPACT)}:{get_language()}"  # the labels (DAS, scopes) are translated
     return cached(key, impact_figures_from_records, seconds=settings.PROJECTS_IMPACT_CACHE_SECONDS)
 
 
