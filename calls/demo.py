@@ -52,11 +52,23 @@ DEMO_CALLS = [
         80,
         None,
     ),
+    (
+        Funder.BPIFRANCE,
+        "PSPC-Régions",
+        "PSPC-Régions — projets structurants pour la compétitivité (session close)",
+        "PSPC-Régions — structuring projects for competitiveness (closed round)",
+        ["imaging", "digital-health"],
+        -240,
+        -150,
+        Decimal(45),
+    ),
 ]
+CLOSED_PROGRAMME = "PSPC-Régions"  # its proposals were reviewed, labelled and funded (projects.demo)
 
 
 def seed_calls_demo(*, now: datetime.datetime | None = None) -> list[Call]:
-    """Four published calls: three open (one closing within a week), one opening later."""
+    """Five published calls: three open (one closing within a week), one opening later, and one
+    closed five months ago, whose proposals went their way (projects.demo gives it some)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     areas = {area.code: area for area in StrategicArea.objects.all()}

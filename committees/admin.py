@@ -7,6 +7,7 @@ from committees.models import Item, Letter, Session
 from committees.services import agenda_problems
 from das.models import Mandate
 from members.models import Person
+from projects.admin import ImpactChangesAdmin
 
 
 class ItemForm(forms.ModelForm):
@@ -36,7 +37,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ImpactChangesAdmin):  # the dashboard counts each session's agenda
     list_display = ["held_at", "area", "items_count"]
     list_filter = ["area"]
     date_hierarchy = "held_at"

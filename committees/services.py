@@ -17,6 +17,7 @@ from das.models import Mandate, StrategicArea
 from members.models import Person, User
 from outbox.services import attach_file, message_enqueue
 from projects.models import Project
+from projects.selectors import impact_changed
 from projects.services import project_transition
 from projects.workflow import TransitionError
 
@@ -56,6 +57,7 @@ def agenda_add(*, session: Session, projects: list[Project], by: User) -> list[I
             session=session, project=project, defaults={"position": start + offset}
         )
         items.append(item)
+    impact_changed()  # the dashboard counts the proposals on each session's agenda
     return items
 
 

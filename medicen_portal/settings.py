@@ -400,6 +400,10 @@ DAS_AREA_SECTIONS = [
 # --- projects -----------------------------------------------------------------------------
 # Drafts never submitted are deleted, with their attachments, after this many days untouched.
 # The impact dashboard's figures are cached this long; transitions, decisions, products and admin edits drop them.
+# Demo data of apps after projects, added by seed_demo once its logins exist (projects does not import them).
+SEED_DEMO_LATER = ["committees.demo.seed_committees_demo"]
+# Tables later apps add to the impact dashboard (projects never imports them): see projects.selectors.outcome_tables.
+IMPACT_OUTCOME_TABLES = ["committees.selectors.impact_sessions"]
 PROJECTS_IMPACT_CACHE_SECONDS = env_int("PROJECTS_IMPACT_CACHE_SECONDS", 300, minimum=0)
 PROJECTS_DRAFT_RETENTION_DAYS = env_int("PROJECTS_DRAFT_RETENTION_DAYS", 365, minimum=1)
 CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {

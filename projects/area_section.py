@@ -12,15 +12,8 @@ from django.db.models import Q
 
 from members.permissions import organisation_of
 from projects.models import Project
+from projects.selectors import EVER_LABELLED as LABELLED_STATUSES  # the label is kept once given
 
-# A project keeps the label once given, whatever the funder decides afterwards.
-LABELLED_STATUSES = (
-    Project.Status.LABELLED,
-    Project.Status.SUBMITTED_TO_FUNDER,
-    Project.Status.FUNDED,
-    Project.Status.NOT_FUNDED,
-    Project.Status.COMPLETED,
-)
 SHOWN = 20
 
 

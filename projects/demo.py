@@ -287,3 +287,26 @@ def give_demo_contact_projects(*, organisation: Organisation, user) -> int:
         Partner.objects.filter(project=project, role=Partner.Role.LEAD).update(organisation=organisation)
         moved += 1
     return moved
+
+
+def attach_demo_proposals_to_calls() -> int:
+    """Give the demo calls proposals, so the impact dashboard has figures per call: the closed
+    round gets a dozen decided proposals, each open call a couple sent to the cluster."""
+    from calls.demo import CLOSED_PROGRAMME
+    from calls.models import Call
+
+    if Project.objects.filter(call__isnull=False).exists():
+        return 0
+    attached = 0
+    decided = [S.NOT_LABELLED, S.LABELLED, S.SUBMITTED_TO_FUNDER, S.FUNDED, S.NOT_FUNDED, S.COMPLETED]
+    for call in Call.objects.order_by("pk"):
+        statuses = decided if call.programme == CLOSED_PROGRAMME else [S.SUBMITTED, S.UNDER_REVIEW]
+        count = 12 if call.programme == CLOSED_PROGRAMME else 2
+        ids = list(
+            Project.objects.filter(status__in=statuses, call__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:count]
+        )
+        attached += Project.objects.filter(pk__in=ids).update(call=call)
+    impact_changed()
+    return attached

@@ -15,6 +15,10 @@ from common.spreadsheet import neutralise
 from projects.selectors import funded_projects_detail, impact_figures
 
 SUMMARY_HEADER = ["dimension", "key", "projects_funded", "products_launched", "total_investment", "public_aid"]
+# After a blank line, a second block: the proposals of each call and committee session.
+OUTCOMES_HEADER = [
+    "dimension", "key", "proposals", "labelled", "not_labelled", "funded", "labelled_rate", "funded_rate",
+]  # fmt: skip
 DETAIL_HEADER = [
     "id",
     "acronym",
@@ -37,12 +41,23 @@ def _csv(rows: Iterable[list]) -> bytes:
 
 
 def impact_summary_csv() -> bytes:
-    """The dashboard's figures: overall, then by DAS, by year and by funding scope."""
+    """The dashboard's figures: overall, then by DAS, by year and by funding scope; then, after a
+    blank line and their own header, the proposals of each call and each committee session."""
     figures = impact_figures()
     rows: list[list] = [SUMMARY_HEADER, ["overall", "", *figures.overall.as_row()]]
     for dimension, breakdown in (("das", figures.by_area), ("year", figures.by_year), ("scope", figures.by_scope)):
         rows.extend([dimension, str(label), *row.as_row()] for label, row in breakdown)
+    rows += [[], OUTCOMES_HEADER]
+    for table in figures.outcomes:
+        for row in table.rows:
+            rates = [_rate(row.labelled, row.labelled + row.not_labelled), _rate(row.funded, row.labelled)]
+            rows.append([table.key, row.label, row.proposals, row.labelled, row.not_labelled, row.funded, *rates])
     return _csv(rows)
+
+
+def _rate(part: int, whole: int) -> str:
+    """A share as a fraction (0.60), read as a number by any spreadsheet; empty when there is nothing to divide by."""
+    return f"{part / whole:.2f}" if whole else ""
 
 
 def impact_detail_csv() -> bytes:

@@ -9,10 +9,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from calls.models import Call
+from calls.selectors import SENT
 from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
 from das.selectors import affiliations
@@ -230,21 +234,70 @@ class Figures:
         return [self.projects_funded, self.products_launched, self.total_investment, self.public_aid]
 
 
+def _percent(part: int, whole: int) -> int | None:
+    return round(100 * part / whole) if whole else None
+
+
+@dataclass
+class Outcomes:
+    """What became of the proposals of one call or one committee session.
+
+    `proposals`: sent to the cluster (drafts and withdrawn ones not counted); `labelled`: given the
+    label (kept whatever the funder decides); `not_labelled`: refused it; `funded`: funded or
+    completed. Two rates, each of the step before it: labelled ÷ (labelled + not labelled), so a
+    call whose proposals are still under review shows no rate rather than 0 %; and funded ÷ labelled.
+    """
+
+    label: str
+    proposals: int = 0
+    labelled: int = 0
+    not_labelled: int = 0
+    funded: int = 0
+    detail: str = ""  # a second line: the call's funder and deadline
+    url: str = ""  # a public page (the call's)
+    staff_url: str = ""  # a page for staff only (the session's)
+
+    @property
+    def awaiting(self) -> int:
+        """Proposals without a decision on the label yet (under review, more information requested…)."""
+        return self.proposals - self.labelled - self.not_labelled
+
+    @property
+    def labelled_rate(self) -> int | None:
+        return _percent(self.labelled, self.labelled + self.not_labelled)
+
+    @property
+    def funded_rate(self) -> int | None:
+        return _percent(self.funded, self.labelled)
+
+
+@dataclass
+class OutcomeTable:
+    key: str  # the table's id on the page and its dimension in the CSV
+    title: str
+    rows: list[Outcomes] = field(default_factory=list)
+    first_column: str = ""
+
+
 @dataclass
 class Impact:
     overall: Figures
     by_area: list[tuple[str, Figures]] = field(default_factory=list)
     by_year: list[tuple[str, Figures]] = field(default_factory=list)
     by_scope: list[tuple[str, Figures]] = field(default_factory=list)
+    outcomes: list[OutcomeTable] = field(default_factory=list)  # per call, then the tables of later apps
 
 
 IMPACT = "projects:impact"  # the cached dashboard figures (common.cache)
+# The shape of the cached `Impact`: change it with the dataclasses, so a deployment never reads
+# figures pickled by the previous code (v2: the outcomes per call and per committee session).
+IMPACT_SHAPE = 2
 
 
 def impact_figures() -> Impact:
     """The dashboard's figures, cached until a transition, a funding decision, a product or an admin edit
     changes them (`impact_changed`), at most PROJECTS_IMPACT_CACHE_SECONDS."""
-    key = f"{IMPACT}:{generation(IMPACT)}:{get_language()}"  # the labels (DAS, scopes) are translated
+    key = f"{IMPACT}:v{IMPACT_SHAPE}:{generation(IMPACT)}:{get_language()}"  # the labels (DAS, scopes) are translated
     return cached(key, impact_figures_from_records, seconds=settings.PROJECTS_IMPACT_CACHE_SECONDS)
 
 
@@ -317,7 +370,64 @@ def impact_figures_from_records() -> Impact:
         by_year=[(str(year), by_year[year]) for year in sorted(y for y in by_year if y is not None)]
         + ([("—", by_year[None])] if None in by_year else []),
         by_scope=[(str(scope.label), by_scope[scope.value]) for scope in FundingScope if scope.value in by_scope],
+        outcomes=outcome_tables(),
     )
+
+
+# A project keeps the label once given, whatever the funder decides afterwards.
+EVER_LABELLED = (
+    Project.Status.LABELLED,
+    Project.Status.SUBMITTED_TO_FUNDER,
+    Project.Status.FUNDED,
+    Project.Status.NOT_FUNDED,
+    Project.Status.COMPLETED,
+)
+FUNDED = (Project.Status.FUNDED, Project.Status.COMPLETED)
+
+
+def call_outcomes() -> OutcomeTable:
+    """Every published call that received a proposal, latest deadline first: one query."""
+    calls = (
+        Call.objects.published()
+        .annotate(
+            proposals=Count("projects", filter=SENT, distinct=True),
+            labelled=Count("projects", filter=Q(projects__status__in=EVER_LABELLED), distinct=True),
+            not_labelled=Count("projects", filter=Q(projects__status=Project.Status.NOT_LABELLED), distinct=True),
+            funded=Count("projects", filter=Q(projects__status__in=FUNDED), distinct=True),
+        )
+        .filter(proposals__gt=0)
+        .order_by("-internal_deadline", "-pk")
+    )
+    rows = [
+        Outcomes(
+            label=call.title,
+            proposals=call.proposals,
+            labelled=call.labelled,
+            not_labelled=call.not_labelled,
+            funded=call.funded,
+            detail=" · ".join(
+                [
+                    call.get_funder_display(),
+                    call.programme,
+                    _("deadline %(day)s") % {"day": f"{timezone.localtime(call.internal_deadline):%d/%m/%Y}"},
+                ]
+            ),
+            url=reverse("calls:detail", args=[call.pk]),
+        )
+        for call in calls
+    ]
+    return OutcomeTable(key="call", title=_("By call for projects"), rows=rows, first_column=_("Call"))
+
+
+def outcome_tables() -> list[OutcomeTable]:
+    """The per-call table, then those later apps add (settings.IMPACT_OUTCOME_TABLES: committees
+    adds its sessions; projects never imports committees). A hook returns a table or None."""
+    tables = [call_outcomes()]
+    for path in settings.IMPACT_OUTCOME_TABLES:
+        table = import_string(path)()
+        if table is not None:
+            tables.append(table)
+    return tables
 
 
 def funded_projects_detail() -> QuerySet[Project]:

@@ -171,3 +171,73 @@ def test_a_cache_time_of_zero_computes_every_time(records, settings):
     assert impact_figures().overall.products_launched == 3
     Product.objects.create(project=records[0], name="Silent", launched_on=datetime.date(2026, 1, 1))  # no service
     assert impact_figures().overall.products_launched == 4
+
+
+# --- Per call -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def call_records(db):
+    from calls.tests.factories import CallFactory
+
+    call = CallFactory(title_fr="Appel i-Démo 2027", title_en="i-Démo 2027 call")
+    for status in (S.DRAFT, S.WITHDRAWN):  # not counted: never sent, or taken back
+        ProjectFactory(call=call, status=status)
+    for status in (S.SUBMITTED, S.NOT_LABELLED, S.LABELLED, S.NOT_FUNDED, S.FUNDED):
+        ProjectFactory(call=call, status=status)
+    CallFactory(title_fr="Appel sans proposition")  # only a draft: not shown
+    ProjectFactory(call=CallFactory(title_fr="Appel encore vide"), status=S.DRAFT)
+    CallFactory(title_fr="Appel non publié", is_published=False)
+    return call
+
+
+def test_figures_per_call_count_proposals_sent_labelled_and_funded(call_records):
+    with translation.override("fr"):
+        table = impact_figures().outcomes[0]
+
+    assert table.key == "call"
+    [row] = table.rows
+    assert row.label == "Appel i-Démo 2027"
+    # Sent: submitted, not labelled, labelled, not funded, funded; the label is kept once given.
+    assert (row.proposals, row.labelled, row.not_labelled, row.funded, row.awaiting) == (5, 3, 1, 1, 1)
+    # Labelled ÷ decided on (labelled or not: the one under review does not count yet), funded ÷ labelled.
+    assert (row.labelled_rate, row.funded_rate) == (75, 33)
+    assert row.url == f"/calls/{call_records.pk}/"
+
+
+def test_the_public_page_shows_each_call_with_its_rates_defined(client, call_records):
+    text = client.get("/impact/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert 'id="outcomes-call"' in text and 'id="outcomes-definition"' in text
+    assert f'href="/calls/{call_records.pk}/">Appel i-Démo 2027</a>' in text
+    assert "75\u202f%" in text and "33\u202f%" in text and "1 projet en attente de décision" in text
+    assert "Appel encore vide" not in text and "Appel non publié" not in text
+
+
+def test_the_csv_export_holds_the_figures_per_call(client, call_records):
+    response = client.get("/impact/export.csv")
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header = rows.index(
+        ["dimension", "key", "proposals", "labelled", "not_labelled", "funded", "labelled_rate", "funded_rate"]
+    )
+    assert rows[header - 1] == []
+    assert rows[header + 1][0] == "call" and rows[header + 1][2:] == ["5", "3", "1", "1", "0.75", "0.33"]
+
+
+def test_a_call_whose_proposals_are_all_under_review_shows_no_rate(client, db):
+    from calls.tests.factories import CallFactory
+
+    call = CallFactory()
+    ProjectFactory(call=call, status=S.UNDER_REVIEW)
+
+    [row] = impact_figures().outcomes[0].rows
+    assert (row.proposals, row.awaiting, row.labelled_rate, row.funded_rate) == (1, 1, None, None)
+    assert 'data-figure="labelled_rate"' not in client.get("/impact/").content.decode()
+
+
+def test_a_call_without_proposals_says_so(client, db):
+    text = client.get("/impact/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "No call has received a proposal yet." in text
+    assert 'id="outcomes-committee_session"' not in text  # no session with an agenda: no table

@@ -33,6 +33,7 @@ def create() -> None:
 
 
 def _reviewer_and_objects(password: str) -> dict:
+    from committees.models import Letter
     from das.models import Mandate
     from members.demo import demo_login
     from members.models import Organisation, User
@@ -67,4 +68,6 @@ def _reviewer_and_objects(password: str) -> dict:
         "contact_organisation": organisation.slug,
         "contact_draft": draft.pk if draft else None,
         "listed_organisation": listed.first().slug,
+        # A labelling letter's public check (seed_demo's session, or journey 5's): linked from no page.
+        "letter": Letter.objects.order_by("pk").values_list("reference", flat=True).first(),
     }

@@ -417,3 +417,155 @@ def test_staff_take_the_proposal_to_funded_and_the_impact_dashboard_changes(jour
     assert {state for (state,) in states} == {"sent"}, states
     to_contact = [mail for mail in stack.mails() if CONTACT_EMAIL in mail["to"]]
     assert len(to_contact) == 1 + 4, [mail["subject"] for mail in to_contact]  # the invitation, then one per staff move
+
+
+def _admin_datetime(page, field: str, moment: datetime.datetime) -> None:
+    """Fill an admin date-and-time field in French (dd/mm/yyyy, hh:mm)."""
+    page.fill(f"#id_{field}_0", moment.strftime("%d/%m/%Y"))
+    page.fill(f"#id_{field}_1", moment.strftime("%H:%M"))
+
+
+def test_a_call_from_opening_to_the_labelling_letter(journey, stack, tmp_path):
+    """Journey 5: staff open a call, the contact proposes a project for it, it is reviewed, a
+    committee session labels it, the contact downloads the letter and anyone can check it."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    url, cast = stack.url, stack.cast
+    if not stack.db.value("SELECT count(*) FROM members_user WHERE email = %s", CONTACT_EMAIL):
+        pytest.fail("journey 2 (the contact's account) must run first: pytest -m e2e tests/e2e")
+    size = {"width": 1280, "height": 800}
+    paris = ZoneInfo("Europe/Paris")
+    today = datetime.datetime.now(paris).replace(second=0, microsecond=0)
+
+    # 1. Staff open a call in the admin, published, its internal deadline in a month.
+    staff = journey.page(login=STAFF_EMAIL)
+    staff.set_viewport_size(size)
+    staff.goto(f"{url}/admin/calls/call/add/")
+    staff.select_option("#id_funder", "bpifrance")
+    staff.fill("#id_programme", "i-Démo")
+    staff.fill("#id_title_fr", "i-Démo 2027 — diagnostic rapide")
+    staff.fill("#id_title_en", "i-Démo 2027 — rapid diagnostics")
+    staff.fill("#id_description_fr", "Projets collaboratifs de diagnostic au lit du patient.")
+    staff.fill("#id_opens_on", (today - datetime.timedelta(days=1)).strftime("%d/%m/%Y"))
+    _admin_datetime(staff, "internal_deadline", (today + datetime.timedelta(days=30)).replace(hour=23, minute=59))
+    _admin_datetime(staff, "funder_deadline", (today + datetime.timedelta(days=51)).replace(hour=12, minute=0))
+    staff.check("#id_is_published")
+    journey.shot(staff, "staff-call-form")
+    staff.click("input[name=_save]")
+    staff.wait_for_load_state()
+    call_id = stack.db.value("SELECT id FROM calls_call WHERE title_fr = %s", "i-Démo 2027 — diagnostic rapide")
+    assert call_id, staff.inner_text("#content")
+
+    # 2. The contact finds the call and proposes a project for it from its page.
+    contact = journey.page(login=CONTACT_EMAIL, password=NEW_PASSWORD)
+    contact.set_viewport_size(size)
+    contact.goto(f"{url}/calls/")
+    contact.click(f"main a[href='/calls/{call_id}/']")
+    contact.wait_for_load_state()
+    journey.shot(contact, "call-page")
+    contact.click(f"main a[href='/projects/new/?call={call_id}']")
+    contact.wait_for_load_state()
+    contact.fill("#id_title", "Rapid sepsis panel for emergency departments")
+    contact.fill("#id_acronym", "DIAGCALL")
+    contact.fill("#id_summary", "A point-of-care panel for sepsis in emergency departments.")
+    contact.fill("#id_objectives", "Validate the panel on 200 patients in two hospitals.")
+    contact.select_option("#id_primary_area", str(cast["area"]))
+    contact.check("input[name=kind][value=collaborative]")
+    contact.fill("#id_trl_start", "4")
+    contact.fill("#id_trl_target", "7")
+    contact.fill("#id_duration_months", "30")
+    contact.fill("#id_total_budget", "1800000")
+    contact.fill("#id_requested_aid", "700000")
+    contact.fill("#id_partners-0-budget_share", "50")
+    _pick(contact, 1, cast["partner"], "Imaging Partner SA")
+    contact.select_option("#id_partners-1-role", "partner")
+    contact.fill("#id_partners-1-budget_share", "30")
+    contact.fill("#id_partners-1-contact_name", "Marc Lefèvre")
+    _pick(contact, 2, cast["hospital"], "Hôpital Saint-Louis (AP-HP)")
+    contact.select_option("#id_partners-2-role", "partner")
+    contact.fill("#id_partners-2-budget_share", "20")
+    contact.fill("#id_partners-2-contact_name", "Prof. Anne Roux")
+    journey.shot(contact, "proposal-for-the-call")
+    contact.click("button[name=action][value=draft]")
+    contact.wait_for_load_state()
+    contact.click("button[name=action][value=submit]")
+    contact.wait_for_load_state()
+    journey.shot(contact, "proposal-submitted")
+    ((project_id, status, call),) = stack.db.rows(
+        "SELECT id, status, call_id FROM projects_project WHERE acronym = 'DIAGCALL'"
+    )
+    assert (status, call) == ("submitted", call_id)
+
+    # 3. Staff start the review and assign the board president, who recommends the label.
+    staff.goto(f"{url}/projects/{project_id}/manage/")
+    _move(staff, "under_review")
+    staff.click(f"button[data-assign='{cast['kol_person']}']")
+    staff.wait_for_load_state()
+    kol = journey.page(login=KOL_EMAIL)
+    kol.set_viewport_size(size)
+    review_id = stack.db.value("SELECT id FROM projects_review WHERE project_id = %s", project_id)
+    kol.goto(f"{url}/projects/reviews/{review_id}/")
+    criteria = ["score_innovation", "score_impact", "score_consortium", "score_feasibility", "score_market"]
+    for criterion, score in zip(criteria, [4, 5, 4, 4, 3], strict=True):
+        kol.check(f"input[name={criterion}][value='{score}']")
+    kol.select_option("#id_recommendation", "label")
+    kol.fill("#id_comments", "Panel utile aux urgences\u202f; consortium complet.")
+    kol.click("#review-form button[type=submit]")
+    kol.wait_for_load_state()
+    assert stack.db.value("SELECT state FROM projects_review WHERE id = %s", review_id) == "submitted"
+
+    # 4. Staff plan a committee session of the area in the admin and put the proposal on its agenda.
+    staff.goto(f"{url}/admin/committees/session/add/")
+    staff.select_option("#id_area", str(cast["area"]))
+    _admin_datetime(staff, "held_at", (today + datetime.timedelta(days=2)).replace(hour=14, minute=0))
+    staff.fill("#id_place", "Medicen, salle du conseil")
+    staff.click("#items-group .add-row a")
+    staff.click("#items-group tr.dynamic-items .select2-selection")
+    staff.fill(".select2-container--open .select2-search__field", "DIAGCALL")
+    staff.click(".select2-results__option:has-text('DIAGCALL')")
+    journey.shot(staff, "staff-session-form")
+    staff.click("input[name=_save]")
+    staff.wait_for_load_state()
+    session_id = stack.db.value("SELECT session_id FROM committees_item WHERE project_id = %s", project_id)
+    assert session_id, staff.inner_text("#content")
+
+    # 5. On the session's page staff record "labelled" (confirmed): the letter is issued.
+    staff.goto(f"{url}/committees/{session_id}/")
+    item_id = stack.db.value("SELECT id FROM committees_item WHERE project_id = %s", project_id)
+    staff.select_option(f"select[name=decision-{item_id}]", "labelled")
+    journey.shot(staff, "staff-session-decision")
+    staff.once("dialog", lambda dialog: dialog.accept())
+    staff.click("main form button[type=submit]")
+    staff.wait_for_load_state()
+    journey.shot(staff, "staff-session-decided")
+    assert stack.db.value("SELECT status FROM projects_project WHERE id = %s", project_id) == "labelled"
+    reference = stack.db.value("SELECT reference FROM committees_letter WHERE project_id = %s", project_id)
+    assert reference
+    mail = wait_for_mail(stack, to=CONTACT_EMAIL, subject_contains="Lettre de labellisation")
+    assert "DIAGCALL" in mail["Subject"]
+    assert any(part.get_content_type() == "application/pdf" for part in mail.walk())
+
+    # 6. The lead contact finds the letter on the project's page and downloads it.
+    contact.goto(f"{url}/projects/{project_id}/")
+    assert reference in contact.inner_text("main")
+    journey.shot(contact, "project-with-letter")
+    with contact.expect_download() as download:
+        contact.click(f"main a[href='/committees/letters/{project_id}.pdf']")
+    pdf = download.value.path().read_bytes()
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert reference in text and "DIAGCALL" in text, text[:500]
+
+    # 7. Anyone holding the reference checks it is genuine; a forged one is refused.
+    public = journey.page()
+    public.set_viewport_size(size)
+    public.goto(f"{url}/labels/{reference}/")
+    assert reference in public.inner_text("main") and "DIAGCALL" in public.inner_text("main")
+    assert public.locator("main .alert-success").count() == 1
+    journey.shot(public, "letter-genuine")
+    forged_reference = reference[:-4] + ("YYYY" if reference.endswith("ZZZZ") else "ZZZZ")
+    forged = public.goto(f"{url}/labels/{forged_reference}/")
+    assert forged.status == 404
+    assert "DIAGCALL" not in public.inner_text("main")
+    journey.shot(public, "letter-forged")

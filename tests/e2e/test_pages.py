@@ -387,7 +387,10 @@ def starts_for(role: str, sweep: dict) -> tuple[list[str], dict[str, int]]:
     missing = {"/e2e-no-such-page/": 404}
     if role == "visitor":
         listed = f"/members/{sweep['listed_organisation']}/"
-        return ["/", "/accounts/login/", "/accounts/password_reset/", listed], missing
+        starts = ["/", "/accounts/login/", "/accounts/password_reset/", listed]
+        if sweep.get("letter"):
+            starts.append(f"/labels/{sweep['letter']}/")
+        return starts, missing
     if role == "contact":
         starts = ["/", f"/members/{sweep['contact_organisation']}/membership/", "/projects/new/"]
         if sweep["contact_draft"]:

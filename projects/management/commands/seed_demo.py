@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils.module_loading import import_string
 from faker import Faker
 
 from calls.demo import seed_calls_demo
@@ -13,7 +14,7 @@ from das.models import Mandate
 from das.services import governance_load
 from members.demo import demo_login, seed_organisations
 from members.models import Organisation, Person
-from projects.demo import give_demo_contact_projects, seed_projects
+from projects.demo import attach_demo_proposals_to_calls, give_demo_contact_projects, seed_projects
 
 DEMO_LOGINS = {
     "staff": "staff@medicen.example",
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 seed_projects(rng=rng, count=projects, organisation_ids=organisation_ids)
                 seed_das_demo(rng=rng, fake=fake)
                 seed_calls_demo()
+                attach_demo_proposals_to_calls()
             if connection.vendor == "postgresql":
                 # Fresh planner statistics: right after a bulk load they describe empty tables
                 # (autovacuum catches up only later), and the directory would sort 70,000 rows per page.
@@ -82,6 +84,11 @@ class Command(BaseCommand):
         demo_login(email=DEMO_LOGINS["kol"], password=password, person=kol_person.person)
         contact_person.refresh_from_db()
         give_demo_contact_projects(organisation=contact_person.organisation, user=contact_person.user)
+        # Later apps' demo data (a committee session and its letters): projects does not import them.
+        staff_user = Person.objects.get(pk=staff_person.pk).user
+        for path in settings.SEED_DEMO_LATER:
+            for line in import_string(path)(by=staff_user, organisation=contact_person.organisation):
+                self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password})"))
         self.stdout.write(f"  staff           {DEMO_LOGINS['staff']}  (admin at /admin/)")
         self.stdout.write(f"  member contact  {DEMO_LOGINS['contact']}  ({contact_person.organisation})")
