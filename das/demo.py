@@ -24,7 +24,7 @@ ANNOUNCED_TOPICS = [
     ),
     (
         "Les défis de la mise en œuvre de la biologie délocalisée (point-of-care)",
-        "Tests au lit du patient : qualité, connectivité et place dans le parcours de soins.",
+        "Tests au lit du patient\u202f: qualité, connectivité et place dans le parcours de soins.",
         ["biological-diagnostics", "digital-health"],
     ),
 ]
@@ -46,7 +46,7 @@ OTHER_TOPICS = [
     ),
     (
         "Biopsie liquide pour le dépistage précoce des cancers",
-        "ADN tumoral circulant : sensibilité, coût et organisation des laboratoires.",
+        "ADN tumoral circulant\u202f: sensibilité, coût et organisation des laboratoires.",
         ["biological-diagnostics"],
     ),
     (
@@ -96,7 +96,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         starts_at=start,
         ends_at=start + datetime.timedelta(hours=2),
         place="Medicen Paris Region, 75013 Paris",
-        agenda="Tour de table des DAS ; vote sur les thématiques proposées.",
+        agenda="Tour de table des DAS\u202f; vote sur les thématiques proposées.",
         now=start - datetime.timedelta(days=30),
     )
     # History: those e-mails went out at the time.
@@ -114,7 +114,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         by=None,
         minutes=(
             "Les présidents et vice-présidents des cinq DAS ont présenté les besoins de leurs domaines.\n"
-            "Le comité retient deux thématiques pour 2020 : les nouvelles façons de réinventer le bloc "
+            "Le comité retient deux thématiques pour 2020\u202f: les nouvelles façons de réinventer le bloc "
             "opératoire, et les défis de la mise en œuvre de la biologie délocalisée (point-of-care)."
         ),
         attended_invitation_ids=[i.pk for i in invitations if i.response == Invitation.Response.ACCEPTED],
@@ -134,7 +134,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         ends_at=coming_start + datetime.timedelta(hours=2),
         place="Medicen Paris Region, 75013 Paris",
         video_url="https://visio.medicen.example/kol-committee",
-        agenda="Avancement des projets issus des thématiques retenues ; nouvelles propositions.",
+        agenda="Avancement des projets issus des thématiques retenues\u202f; nouvelles propositions.",
         draft=True,
     )
     for topic in topics[4:6]:
@@ -153,7 +153,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
             starts_at=board_start,
             ends_at=board_start + datetime.timedelta(hours=1, minutes=30),
             video_url="https://visio.medicen.example/bureau-imagerie",
-            agenda="Projets à labelliser ; appels à projets du semestre.",
+            agenda="Projets à labelliser\u202f; appels à projets du semestre.",
             draft=True,
         )
         services.agenda_add_topic(meeting=board, topic=topics[6], by=None)
