@@ -126,9 +126,14 @@ class IdsFirst:
             self.search = bool(self._ids) or len(ids) == 0
         return self._ids if self.search else None
 
-    def count(self) -> int:
+    def known_count(self) -> int | None:
+        """The number of matches when a search has read their ids (no COUNT needed), else None."""
         ids = self._all_ids()
-        return len(ids) if ids is not None else self.queryset.count()
+        return None if ids is None else len(ids)
+
+    def count(self) -> int:
+        known = self.known_count()
+        return known if known is not None else self.queryset.count()
 
     def __len__(self) -> int:
         return self.count()
