@@ -1,6 +1,7 @@
 """The public member directory and the staff changelist: content, filters, query counts."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -349,3 +350,22 @@ def test_a_changelist_page_reads_only_the_columns_it_shows_and_no_query_per_row(
     assert '"description"' not in page_query and '"search_key"' not in page_query
     with django_assert_max_num_queries(len(captured) + 1):  # a search reads its ids, then the page's rows
         changelist_names(client, q="organisation", p=2)
+
+
+def test_a_card_shows_its_das_in_the_areas_order_in_the_visitors_language_and_links_to_its_page(areas):
+    organisation = OrganisationFactory(name="Two Areas Biotech", slug="two-areas-biotech")
+    organisation.das_interests.set([areas["digital-health"], areas["imaging"]])
+    OrganisationFactory(name="No Area Biotech")
+    first, second = sorted([areas["digital-health"], areas["imaging"]], key=lambda area: (area.position, area.code))
+
+    french = Client().get("/members/").content.decode()
+    english_client = Client()
+    english_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = english_client.get("/members/").content.decode()
+
+    expected = [(french, first.name_fr, second.name_fr), (english, first.name_en, second.name_en)]
+    for page, first_name, second_name in expected:
+        card = page.split("Two Areas Biotech", 1)[1].split("</article>", 1)[0]
+        assert card.index(first_name) < card.index(second_name)
+        assert 'href="/members/two-areas-biotech/"' in page
+        assert "No Area Biotech" in page
