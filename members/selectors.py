@@ -8,7 +8,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -90,7 +90,11 @@ def directory_organisations(
     if das:
         # A semi-join, not a join: one row per organisation, and the count is answered from
         # the (area, organisation) index of the M2M table (members migration 0005).
-        areas = Organisation.das_interests.through.objects.filter(strategicarea__code=das)
+        # The area's id is looked up first (an InitPlan): knowing it, PostgreSQL hashes the fewer
+        # organisations of the other filters rather than the area's 36,000 pairs (the count of
+        # "imaging" in 92: 67 ms, 19 ms at 100,000 organisations, same load).
+        area = Organisation.das_interests.field.related_model.objects.filter(code=das).values("pk")[:1]
+        areas = Organisation.das_interests.through.objects.filter(strategicarea_id=Subquery(area))
         organisations = organisations.filter(pk__in=areas.values("organisation_id"))
     if category in Organisation.Category.values:
         organisations = organisations.filter(category=category)
