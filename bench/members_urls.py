@@ -7,12 +7,12 @@ from django.urls import path
 
 from medicen_portal.urls import urlpatterns as portal_urlpatterns
 from members.forms import DirectoryFilterForm
-from members.selectors import IdsFirst, directory_departements, directory_organisations, membership_mix
+from members.selectors import IdsFirst, directory_cards, directory_departements, directory_organisations, membership_mix
 from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
-    """Runs exactly the directory's queries (filter form's choices, count, page, prefetch, mix) and renders nothing."""
+    """Runs exactly the directory's queries (form's choices, count, page, the cards' DAS, mix); renders nothing."""
     form = DirectoryFilterForm(request.GET or None, departements=directory_departements())
     filters = form.filters()
     mix = membership_mix()
@@ -20,9 +20,7 @@ def bare_directory(request: HttpRequest) -> HttpResponse:
     if not any(filters.values()):
         paginator.count = mix["listed"]
     page = paginator.get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    for organisation in rows:
-        list(organisation.das_interests.all())
+    rows = directory_cards(page.object_list, area_names=dict(form.fields["das"].choices))
     return HttpResponse(str(len(rows)), content_type="text/plain")
 
 

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -35,7 +36,7 @@ from members.imports import (
 )
 from members.models import FeeRate, ImportJob, MembershipYear, Organisation, Person, User, search_term_key
 from members.resources import OrganisationResource
-from members.selectors import DIRECTORY, directory_changed
+from members.selectors import DIRECTORY, IdsFirst, directory_changed
 from members.tasks import run_import_job
 
 IMPORT_PHASES = {
@@ -127,23 +128,37 @@ class MembershipYearInline(admin.TabularInline):
 
 
 class CachedCountPaginator(Paginator):
-    """The changelist's paginator, whose COUNT is kept a minute per query and dropped when organisations change.
+    """The changelist's paginator: a page's ids first (members.selectors.IdsFirst), and a COUNT kept a minute.
 
     At 100,000 organisations the COUNT of the unfiltered changelist is its one costly query
     (an index-only scan of every row, 10 ms on a quiet machine, 39 ms under load; the page
     itself is 0.3 ms): staff paging through a list do not need it recounted at every click.
     Every write path of organisations calls `directory_changed()`, which moves the generation.
+
+    A search reads every matching id at once from the trigram index, in order, and counts them
+    (no COUNT): for a term whose matches cluster under one letter ("neuro": 5,816 names, most
+    starting with "Neuro"), PostgreSQL otherwise walked the name index and tested 59,186 rows
+    before it had 50 (211 ms; 12 ms now). A far page reads its ids from the (name, id) index
+    alone, then its rows by primary key, instead of reading and skipping every row before it.
     """
 
     COUNT_SECONDS = 60
 
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, search: bool = False):
+        if not isinstance(object_list, IdsFirst):
+            object_list = IdsFirst(object_list, search=search)
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
-        sql, params = query.sql_with_params()
+        ids_first = self.object_list
+        known = ids_first.known_count()
+        if known is not None:
+            return known
+        sql, params = ids_first.queryset.query.sql_with_params()
         digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
         key = f"{DIRECTORY}:{generation(DIRECTORY)}:admin-count:{digest}"
-        return cached(key, lambda: Paginator.count.func(self), seconds=self.COUNT_SECONDS)
+        return cached(key, ids_first.queryset.count, seconds=self.COUNT_SECONDS)
 
 
 @admin.register(Organisation)
@@ -151,6 +166,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     paginator = CachedCountPaginator
     form = OrganisationAdminForm
     list_display = ["name", "category", "status", "siren", "postcode", "city", "member_since"]
+    LIST_COLUMNS = {field.name for field in Organisation._meta.concrete_fields}
     list_filter = ["status", "category", DasFilter, DepartementFilter, "directory_opt_in"]
     # Read by get_search_results below, which picks an indexed lookup for each kind of term.
     search_fields = ["name", "siren", "city", "people__email"]
@@ -209,6 +225,17 @@ class OrganisationAdmin(admin.ModelAdmin):
         if not key:
             return queryset.none(), False
         return queryset.filter(search_key__contains=key), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # Only the columns the list shows are read for a page (the description, address and keys are not).
+        shown = [name for name in self.list_display if name in self.LIST_COLUMNS]
+        return self.paginator(
+            queryset.only("pk", *shown),
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            search=bool(request.GET.get(SEARCH_VAR, "").strip()),
+        )
 
     # --- import / export ---------------------------------------------------------------------
     def get_urls(self):

@@ -39,6 +39,7 @@ from members.permissions import (
 from members.privacy import personal_data_export
 from members.selectors import (
     IdsFirst,
+    directory_cards,
     directory_departements,
     directory_organisations,
     directory_page_key,
@@ -62,6 +63,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
             paginator.count = mix["listed"]
         page = paginator.get_page(page_number)
+        directory_cards(page.object_list, area_names=dict(form.fields["das"].choices))
         context = {
             "page": page,
             "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),

@@ -1,6 +1,7 @@
 """The public member directory and the staff changelist: content, filters, query counts."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -287,3 +288,84 @@ def test_a_far_page_read_by_its_ids_first_shows_the_same_members(areas, monkeypa
     for page in (near, far):
         assert page.count("member-card") == 2
         assert all(name in page for name in names)
+
+
+def changelist_names(client, **params) -> tuple[list[str], str]:
+    """The organisations a changelist page shows, in its order, and the page itself."""
+    response = client.get("/admin/members/organisation/", params)
+    assert response.status_code == 200
+    return [str(organisation) for organisation in response.context["cl"].result_list], response.content.decode()
+
+
+@pytest.mark.parametrize("cap", [10_000, 3])
+def test_a_changelist_search_pages_its_matches_from_their_ids_in_the_changelist_order(areas, monkeypatch, cap):
+    from members.selectors import IdsFirst
+
+    monkeypatch.setattr(IdsFirst, "SEARCH_IDS_CAP", cap)  # 3: a broad term, past the cap, counted and paged as before
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for n in range(7):
+        OrganisationFactory(name=f"Neuro Lab {n % 3}", city="Lyon")
+    OrganisationFactory(name="Cardio Lab", city="Brest")
+    monkeypatch.setattr("members.admin.OrganisationAdmin.list_per_page", 3)
+
+    expected = list(Organisation.objects.filter(city="Lyon").order_by("name", "-pk").values_list("name", flat=True))
+    shown = []
+    for page in (1, 2, 3):
+        names, content = changelist_names(client, q="neuro", p=page)
+        shown += names
+        assert "7 organisations" in content
+    assert shown == expected
+
+
+def test_a_far_changelist_page_read_by_its_ids_first_shows_the_same_rows(areas, monkeypatch):
+    from members.selectors import IdsFirst
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for n in range(9):
+        OrganisationFactory(name=f"Organisation {n % 4}")
+    monkeypatch.setattr("members.admin.OrganisationAdmin.list_per_page", 4)
+    near = [changelist_names(client, p=page)[0] for page in (2, 3)]
+    monkeypatch.setattr(IdsFirst, "IDS_FIRST_FROM", 0)
+    far = [changelist_names(client, p=page)[0] for page in (2, 3)]
+
+    expected = list(Organisation.objects.order_by("name", "-pk").values_list("name", flat=True))
+    assert near == far == [expected[4:8], expected[8:]]
+
+
+def test_a_changelist_page_reads_only_the_columns_it_shows_and_no_query_per_row(areas, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    make(60, areas)
+    client.get("/admin/members/organisation/")  # the count, cached
+    with CaptureQueriesContext(connection) as captured:
+        names, _content = changelist_names(client, p=2)
+    page_query = next(q["sql"] for q in captured.captured_queries if 'FROM "members_organisation"' in q["sql"])
+
+    assert len(names) == 10
+    assert '"description"' not in page_query and '"search_key"' not in page_query
+    with django_assert_max_num_queries(len(captured) + 1):  # a search reads its ids, then the page's rows
+        changelist_names(client, q="organisation", p=2)
+
+
+def test_a_card_shows_its_das_in_the_areas_order_in_the_visitors_language_and_links_to_its_page(areas):
+    organisation = OrganisationFactory(name="Two Areas Biotech", slug="two-areas-biotech")
+    organisation.das_interests.set([areas["digital-health"], areas["imaging"]])
+    OrganisationFactory(name="No Area Biotech")
+    first, second = sorted([areas["digital-health"], areas["imaging"]], key=lambda area: (area.position, area.code))
+
+    french = Client().get("/members/").content.decode()
+    english_client = Client()
+    english_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = english_client.get("/members/").content.decode()
+
+    expected = [(french, first.name_fr, second.name_fr), (english, first.name_en, second.name_en)]
+    for page, first_name, second_name in expected:
+        card = page.split("Two Areas Biotech", 1)[1].split("</article>", 1)[0]
+        assert card.index(first_name) < card.index(second_name)
+        assert 'href="/members/two-areas-biotech/"' in page
+        assert "No Area Biotech" in page
