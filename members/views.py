@@ -66,8 +66,6 @@ def directory(request: HttpRequest) -> HttpResponse:
         directory_cards(page.object_list, area_names=dict(form.fields["das"].choices))
         context = {
             "page": page,
-            "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
-            "ellipsis": paginator.ELLIPSIS,
             "filtered": any(filters.values()),
             "listed": mix["listed"],
             "query": form.query_string(),

@@ -29,3 +29,11 @@ def test_one_page_renders_nothing_and_the_anchor_is_kept():
     assert 'page=2#detail"' in _render("", 1, anchor="detail")
     one = Paginator(range(3), 10).get_page(1)
     assert "pagination" not in render_to_string("_pagination.html", {"page": one})
+
+
+def test_a_cached_page_links_with_its_normalised_filters_only():
+    page = Paginator(range(1000), 10).get_page(2)
+    request = RequestFactory().get("/directory/?q=bio&utm_source=newsletter&page=2")
+    html = render_to_string("_pagination.html", {"page": page, "base_query": "q=bio"}, request=request)
+    assert 'href="?q=bio&amp;page=3"' in html
+    assert "utm_source" not in html
