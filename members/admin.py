@@ -540,4 +540,5 @@ class ImportJobAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, gettext("Open"))
 
 
-from members import billing_admin  # noqa: E402, F401  (invoices, payments, fee calls: registered there)
+# The billing and the applications admins are registered in their modules.
+from members import applications_admin, billing_admin  # noqa: E402, F401

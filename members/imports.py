@@ -731,6 +731,59 @@ def _duplicate_warnings(rows: list[_Row], by_key: dict[str, list[Organisation]])
     return warnings
 
 
+def probable_duplicates_many(entries: Iterable[tuple], *, model=None) -> dict:
+    """Probable duplicates of many (id, name, SIREN, own organisation id or None) at once, as the import
+    finds them: the same SIREN, the same normalised name, or a near-identical one (difflib ratio ≥ 0.9
+    among names sharing its first five characters). For a page of the admin (the applications to
+    join): four queries whatever the page's size, not a search per row.
+
+    Looks among organisations and, when given, among rows of `model` (the applications) but the entry
+    itself. Returns {id: [organisations and `model` rows]}.
+    """
+    entries = [(pk, organisation_name_key(name or ""), siren or "", own) for pk, name, siren, own in entries]
+    if not entries:
+        return {}
+    keys = {key for _pk, key, _siren, _own in entries if key}
+    prefixes = {key[:5] for key in keys if len(key) >= 6}
+    sirens = {siren for _pk, _key, siren, _own in entries if siren}
+    exact = Q(pk__in=[])
+    if sirens:
+        exact |= Q(siren__in=sirens)
+    if keys:
+        exact |= Q(name_key__in=keys)
+    sources = [Organisation.objects.only("pk", "name", "siren", "slug", "name_key")]
+    if model is not None:
+        sources.append(model.objects.only("pk", "organisation_name", "siren", "name_key", "status", "organisation_id"))
+    candidates: dict = {}
+    for queryset in sources:
+        for candidate in queryset.filter(exact):
+            candidates[(type(candidate), candidate.pk)] = candidate
+        if prefixes:
+            # Near-identical names share the first five characters; a broad prefix ("insti…") is capped.
+            similar_names = queryset.alias(_prefix=Substr("name_key", 1, 5)).filter(_prefix__in=prefixes)
+            for candidate in similar_names.order_by("name_key")[: 200 * len(prefixes)]:
+                candidates.setdefault((type(candidate), candidate.pk), candidate)
+    similar = _Similar()
+    found: dict = {}
+    for pk, key, siren, own in entries:
+        matches = []
+        for candidate in candidates.values():
+            if isinstance(candidate, Organisation):
+                if candidate.pk == own:
+                    continue  # the organisation this application became
+            elif candidate.pk == pk or candidate.organisation_id:
+                continue  # itself, or an approved application (its organisation is a candidate already)
+            other = candidate.name_key
+            same = (siren and candidate.siren == siren) or (key and other == key)
+            if same or (len(key) >= 6 and len(other) >= 6 and other[:5] == key[:5] and similar(key, other)):
+                matches.append(candidate)
+                if len(matches) >= DUPLICATE_LIMIT:
+                    break
+        if matches:
+            found[pk] = matches
+    return found
+
+
 def _write(rows: list[_Row], areas: dict[str, int], *, by, notify: ProgressCallback) -> None:
     """Bulk inserts and updates in one transaction: all or nothing."""
     Through = Organisation.das_interests.through
