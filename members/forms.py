@@ -117,7 +117,10 @@ class OrganisationProfileForm(forms.ModelForm):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (semicolons; UTF-8 or Windows-1252) or XLSX, at most 10 MB. Columns: see the documentation."),
+        help_text=_(
+            "CSV (semicolons; UTF-8 or Windows-1252) or XLSX, at most 10 MB: organisations, or their contacts or "
+            "membership years (recognised by their columns; see the documentation)."
+        ),
     )
     dry_run = forms.BooleanField(label=_("Check only, write nothing"), required=False, initial=True)
 
@@ -129,7 +132,20 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("File"),
+        choices=[
+            ("organisations", _("Organisations")),
+            ("contacts", _("Contacts (keyed by SIREN)")),
+            ("years", _("Membership years (keyed by SIREN)")),
+        ],
+        initial="organisations",
+        required=False,
+    )
     file_format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV (;)"), ("xlsx", "XLSX")])
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or "organisations"
 
 
 class OrganisationAdminForm(forms.ModelForm):

@@ -396,6 +396,12 @@ def members_import(
         report.errors.append(RowProblem(line=error.line, column=error.column, message=str(error)))
         return report
     report.encoding = table.encoding
+    # Imported here: related_imports builds on this module's reading and writing helpers.
+    from members import related_imports
+
+    kind = related_imports.table_kind(table.headers)
+    if kind != "organisations":  # a contacts or membership-years file, keyed by SIREN
+        return related_imports.related_import(kind=kind, table=table, report=report, by=by, progress=progress)
     resource = OrganisationResource()
     known = resource.column_names()
     first_seen: dict[str, int] = {}
@@ -830,12 +836,13 @@ def _write(rows: list[_Row], areas: dict[str, int], *, by, notify: ProgressCallb
         _audit(new, updated, by=by)
 
 
-def _audit(new: list[_Row], updated: list[_Row], *, by) -> None:
-    """One audit-trail entry per organisation created or changed, as django-auditlog writes them on save()."""
+def _audit(new: list[_Row], updated: list[_Row], *, by, model=Organisation) -> None:
+    """One audit-trail entry per row created or changed (organisations, or contacts and membership years of
+    their files), as django-auditlog writes them on save()."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    content_type = ContentType.objects.get_for_model(Organisation)
+    content_type = ContentType.objects.get_for_model(model)
     now = timezone.now()
     actor = by if getattr(by, "pk", None) else None
 
@@ -1020,13 +1027,29 @@ class _Line:
         return text
 
 
-def export_csv_stream(queryset=None, *, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+EXPORT_KINDS = ("organisations", "contacts", "years")
+
+
+def _kind_rows(kind: str, queryset, progress) -> Iterator[list[str]]:
+    """The rows of one of the three files: organisations, or the contacts or membership years of `queryset`'s."""
+    if kind == "organisations":
+        return export_rows(queryset, progress=progress)
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"Unknown export kind {kind!r}")
+    from members import related_imports  # it builds on this module
+
+    return related_imports.related_rows(kind, queryset, progress=progress)
+
+
+def export_csv_stream(
+    queryset=None, *, progress: Callable[[int], None] | None = None, kind: str = "organisations"
+) -> Iterator[bytes]:
     """CSV as Excel opens it (semicolons, UTF-8 with BOM, CRLF), in pieces of a chunk of rows each."""
     buffer = _Line()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()
     pending = 0
-    for cells in export_rows(queryset, progress=progress):
+    for cells in _kind_rows(kind, queryset, progress):
         writer.writerow(cells)
         pending += 1
         if pending >= EXPORT_CHUNK:
@@ -1035,23 +1058,26 @@ def export_csv_stream(queryset=None, *, progress: Callable[[int], None] | None =
     yield buffer.take().encode("utf-8")
 
 
-def export_xlsx_file(target, queryset=None, *, progress: Callable[[int], None] | None = None) -> None:
+def export_xlsx_file(
+    target, queryset=None, *, progress: Callable[[int], None] | None = None, kind: str = "organisations"
+) -> None:
     """XLSX written row by row (openpyxl's write-only mode keeps rows on disk, not in memory) into `target`."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    for cells in export_rows(queryset, progress=progress):
+    for cells in _kind_rows(kind, queryset, progress):
         sheet.append(cells)
     workbook.save(target)
 
 
-def members_export(*, queryset=None, file_format: str = "csv") -> bytes:
-    """Export organisations as CSV (semicolons, UTF-8 with BOM, as Excel opens it) or XLSX, in memory."""
+def members_export(*, queryset=None, file_format: str = "csv", kind: str = "organisations") -> bytes:
+    """Export organisations (or their contacts, or membership years: `kind`) as CSV (semicolons, UTF-8
+    with BOM, as Excel opens it) or XLSX, in memory."""
     if file_format == "xlsx":
         buffer = io.BytesIO()
-        export_xlsx_file(buffer, queryset)
+        export_xlsx_file(buffer, queryset, kind=kind)
         return buffer.getvalue()
     if file_format != "csv":
         raise ValueError(f"Unknown export format {file_format!r}")
-    return b"".join(export_csv_stream(queryset))
+    return b"".join(export_csv_stream(queryset, kind=kind))
