@@ -35,7 +35,7 @@ from members.models import MembershipYear, Organisation, Person
 from members.resources import ChoiceWidget, FrenchDateWidget, SirenWidget, TextWidget, _text
 
 CONTACT_COLUMNS = ("siren", "civilite", "prenom", "nom", "fonction", "email", "roles")
-YEAR_COLUMNS = ("siren", "annee", "cotisation", "statut", "date_paiement")
+YEAR_COLUMNS = ("siren", "annee", "cotisation", "statut", "date_paiement", "date_demission", "motif_demission")
 REQUIRED = {
     "contacts": ("siren", "prenom", "nom", "email"),
     "years": ("siren", "annee", "cotisation"),
@@ -44,7 +44,8 @@ COLUMNS = {"contacts": CONTACT_COLUMNS, "years": YEAR_COLUMNS}
 # Column -> model attribute.
 CONTACT_ATTRIBUTES = {"civilite": "civility", "prenom": "first_name", "nom": "last_name", "fonction": "position",
                       "email": "email"}  # fmt: skip
-YEAR_ATTRIBUTES = {"annee": "year", "cotisation": "fee", "statut": "status", "date_paiement": "paid_on"}
+YEAR_ATTRIBUTES = {"annee": "year", "cotisation": "fee", "statut": "status", "date_paiement": "paid_on",
+                   "date_demission": "resigned_on", "motif_demission": "resignation_reason"}  # fmt: skip
 # Roles as written in the file (French, English accepted) -> the Person flag.
 ROLES = {
     "principal": "is_primary_contact",
@@ -117,6 +118,10 @@ def render_fee(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
 def render_roles(person: dict) -> str:
     return ROLE_SEPARATOR.join(word for word, flag in ROLES.items() if person[flag])
 
@@ -135,6 +140,8 @@ CELL = {
     "cotisation": parse_fee,
     "statut": YEAR_STATUS.clean,
     "date_paiement": DATE.clean,
+    "date_demission": DATE.clean,
+    "motif_demission": TEXT.clean,
 }
 
 
@@ -318,7 +325,7 @@ def _match_years(rows: list[_Row], organisations: dict[str, Organisation]) -> No
         row.kind = "update" if membership is not None else "new"
         row.instance = membership or MembershipYear(year=year)
         row.instance.organisation = organisation  # loaded already: str() of the year (audit trail) needs it
-        for column in ("cotisation", "statut", "date_paiement"):
+        for column in ("cotisation", "statut", "date_paiement", "date_demission", "motif_demission"):
             if column not in row.values or column in row.errors:
                 continue
             value = row.values[column]
@@ -337,7 +344,7 @@ def _match_years(rows: list[_Row], organisations: dict[str, Organisation]) -> No
         if instance.status == MembershipYear.Status.ACTIVE and instance.paid_on is None:
             row.error("date_paiement", _("An active membership year needs its payment date."))
         if instance.status == MembershipYear.Status.RESIGNED and instance.resigned_on is None:
-            row.error("statut", _("A resignation needs its date and reason: record it in the admin."))
+            row.error("date_demission", _("A resignation needs its date."))
 
 
 def related_import(
@@ -448,10 +455,11 @@ def year_rows(organisations=None, *, progress: Callable[[int], None] | None = No
         years = years.filter(organisation__in=organisations)
     yield list(YEAR_COLUMNS)
     values = years.order_by("organisation__name", "organisation_id", "year").values_list(
-        "organisation__siren", "year", "fee", "status", "paid_on"
+        "organisation__siren", "year", "fee", "status", "paid_on", "resigned_on", "resignation_reason"
     )
-    for done, (siren, year, fee, status, paid_on) in enumerate(values.iterator(chunk_size=2000), start=1):
-        yield [siren, str(year), render_fee(fee), status, paid_on.strftime("%d/%m/%Y") if paid_on else ""]
+    rows = values.iterator(chunk_size=2000)
+    for done, (siren, year, fee, status, paid_on, resigned_on, reason) in enumerate(rows, start=1):
+        yield [siren, str(year), render_fee(fee), status, _date(paid_on), _date(resigned_on), neutralise(reason)]
         if progress and done % 2000 == 0:
             progress(done)
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 CONTACTS = "siren;civilite;prenom;nom;fonction;email;roles"
 YEARS = "siren;annee;cotisation;statut;date_paiement"
+YEARS_EXPORTED = YEARS + ";date_demission;motif_demission"
 
 
 def csv_bytes(header: str, rows: list[str]) -> bytes:
@@ -36,6 +37,10 @@ def members(db):
     MembershipYearFactory(organisation=hospital, year=2025, fee=Decimal("3000.00"), status="active")
     MembershipYearFactory(organisation=hospital, year=2026, fee=Decimal("3000.00"), status="pending")
     MembershipYearFactory(organisation=startup, year=2026, fee=Decimal("1234.50"), status="lapsed")
+    MembershipYearFactory(
+        organisation=startup, year=2024, fee=Decimal("600.00"), status="resigned",
+        resigned_on=datetime.date(2024, 6, 30), resignation_reason="Fin d'activité; rachat",
+    )  # fmt: skip
     return hospital, startup
 
 
@@ -53,9 +58,10 @@ def test_the_three_files_are_french_csv_keyed_by_siren(members):
 
     assert contacts.startswith("\ufeff" + CONTACTS + "\r\n")
     assert "552100554;Prof.;Claire;Dubois;Cheffe de service;claire@aphp.example;principal|scientifique\r\n" in contacts
-    assert years.startswith("\ufeff" + YEARS + "\r\n")
-    assert "552100554;2025;3000,00;active;01/02/2025\r\n" in years
-    assert "732829320;2026;1234,50;lapsed;\r\n" in years
+    assert years.startswith("\ufeff" + YEARS_EXPORTED + "\r\n")
+    assert "552100554;2025;3000,00;active;01/02/2025;;\r\n" in years
+    assert "732829320;2026;1234,50;lapsed;;;\r\n" in years
+    assert '732829320;2024;600,00;resigned;;30/06/2024;"Fin d\'activité; rachat"\r\n' in years
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
@@ -71,7 +77,7 @@ def test_export_then_import_of_every_file_changes_nothing(members, tmp_path, fil
     for report in reports:
         assert report.ok, report.errors
         assert (report.new, report.updated) == (0, 0)
-    assert [report.unchanged for report in reports] == [2, 2, 3]
+    assert [report.unchanged for report in reports] == [2, 2, 4]
     assert snapshot() == before
 
 
@@ -147,6 +153,7 @@ def test_a_year_with_a_bad_fee_is_refused_and_nothing_is_imported(members):
         "732829320;2030;12,345;pending;",
         "732829320;2031;900;active;",
         "732829320;20x1;900;pending;",
+        "732829320;2032;900;resigned;",
     ])  # fmt: skip
     before = snapshot()
 
@@ -156,6 +163,7 @@ def test_a_year_with_a_bad_fee_is_refused_and_nothing_is_imported(members):
 
     assert [(p.line, p.column) for p in report.errors] == [
         (3, "cotisation"), (4, "cotisation"), (5, "cotisation"), (6, "date_paiement"), (7, "annee"),
+        (8, "date_demission"),
     ]  # fmt: skip
     assert "« douze » n\u2019est pas un montant" in problems[0].replace("\u202f", " ")
     assert snapshot() == before
