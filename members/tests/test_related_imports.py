@@ -1,6 +1,7 @@
 """The contacts and membership-years files of the import and export: keyed by SIREN, French formats, all or nothing."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -219,3 +220,18 @@ def test_staff_export_contacts_and_years_from_the_admin(members):
     assert response.status_code == 200
     assert "medicen-contacts-" in response["Content-Disposition"]
     assert body.startswith("\ufeff" + CONTACTS)
+
+
+def test_staff_import_a_contacts_file_from_the_admin_which_names_the_bad_line(members):
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    upload = io.BytesIO(csv_bytes(CONTACTS, ["552100554;;Paul;Martin;;paul@aphp.example;trésorier"]))
+    upload.name = "contacts.csv"
+
+    response = client.post("/admin/members/organisation/import/", {"file": upload})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "rien n\u2019a été importé" in page
+    assert "trésorier" in page
+    assert not Person.objects.filter(email="paul@aphp.example").exists()
