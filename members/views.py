@@ -269,7 +269,7 @@ def join(request: HttpRequest) -> HttpResponse:
             )
             return render(request, "members/join.html", {"form": form}, status=429)
         if not form.is_spam():  # a bot filled the hidden field: it sees the same thanks, nothing is kept
-            data = {name: value for name, value in form.cleaned_data.items() if name in form._meta.fields}
+            data = {name: value for name, value in form.cleaned_data.items() if name in JoinForm.Meta.fields}
             das_interests = data.pop("das_interests")
             language = get_language() if get_language() in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
             application = applications.application_submit(data=data, das_interests=das_interests, language=language)
