@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 from stdnum import luhn
 
@@ -298,3 +301,33 @@ def test_decline_through_the_admin_asks_for_the_reason(client, staff):
     assert MembershipApplication.objects.get().status == "submitted"
     assert client.post(url, {"reason": "Not in Île-de-France."}).status_code == 302
     assert MembershipApplication.objects.get().status == "declined"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_approving_at_the_same_moment_create_one_organisation(fee_grid):
+    staff = [UserFactory(is_staff=True) for _ in range(2)]
+    application = make_application()
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def approve(by: User) -> None:
+        try:
+            copy = MembershipApplication.objects.get(pk=application.pk)  # each its own page, both "submitted"
+            start.wait()
+            applications.application_approve(application=copy, by=by)
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert Organisation.objects.filter(siren=application.siren).count() == 1
+    assert Person.objects.filter(email=application.email).count() == 1
+    assert MembershipYear.objects.count() == 1
+    assert Message.objects.filter(kind="members.invitation").count() == 1
