@@ -1,12 +1,14 @@
-"""Benchmark of the organisations' import and export (issue 16): rows per second, queries, peak memory.
+"""Benchmark of the members' import and export (issues 16 and 15): rows per second, queries, peak memory.
 
     .venv/bin/python bench/members_import_export.py [--sizes 10000 100000]
 
 For each size N, on BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/medicen_import_bench,
 emptied first): `seed_demo --members N`, then each step in its own process (so its peak memory is
-its own): the CSV export (and the XLSX export at the first size), the organisations emptied, the
-import of the exported file as N new organisations, the re-import of the same file (unchanged),
-and its dry run. Each step prints its time, rows per second, SQL queries and the process's peak
+its own): the CSV export (and the XLSX export at the first size), the contacts and membership
+years exported (their own files, keyed by SIREN), the organisations emptied (their people and
+years with them), the import of the exported file as N new organisations, the re-import of the
+same file (unchanged), and its dry run; then the contacts and years files imported as new rows,
+and again (unchanged). Each step prints its time, rows per second, SQL queries and the process's peak
 resident memory (the Django process before the step is about 100 MB of it). Lines starting with
 "figure:" are read by bench/run_all.py into the table of targets of docs/performance.md.
 Not a test: it prints figures.
@@ -67,16 +69,17 @@ def step(name: str, path: str) -> dict:
     before = peak_mib()
     with connection.execute_wrapper(count):
         started = time.perf_counter()
-        if name in ("export_csv", "export_xlsx"):
+        if name.startswith("export_"):
             from members.imports import export_csv_stream, export_xlsx_file
 
-            rows = Organisation.objects.count()
+            kind = {"export_contacts": "contacts", "export_years": "years"}.get(name, "organisations")
             with open(path, "wb") as target:
                 if name == "export_xlsx":
                     export_xlsx_file(target, Organisation.objects.all())
                 else:
-                    for piece in export_csv_stream(Organisation.objects.all()):
+                    for piece in export_csv_stream(Organisation.objects.all(), kind=kind):
                         target.write(piece)
+            rows = Organisation.objects.count() if kind == "organisations" else _data_lines(path)
             outcome = f"{Path(path).stat().st_size / 1e6:.1f} MB"
         else:
             from members.imports import members_import
@@ -99,6 +102,11 @@ def step(name: str, path: str) -> dict:
         "before_mib": before,
         "outcome": outcome,
     }
+
+
+def _data_lines(path: str) -> int:
+    with open(path, "rb") as file:
+        return sum(1 for _line in file) - 1
 
 
 def run_step(name: str, path: str, database_url: str) -> dict:
@@ -158,10 +166,17 @@ def main() -> None:
             steps = ["export_csv"] + (["export_xlsx"] if number == 0 else [])
             results = [run_step(name, csv_path if name == "export_csv" else csv_path + ".xlsx", database_url)
                        for name in steps]  # fmt: skip
+            # The contacts and membership years, each in its own file keyed by SIREN.
+            related = {kind: str(Path(folder) / f"{kind}-{size}.csv") for kind in ("contacts", "years")}
+            for kind, path in related.items():
+                results.append(run_step(f"export_{kind}", path, database_url))
             empty_organisations()
             # The dry run checks the file against the emptied table: the work of an import of new rows.
             for name in ("dry_run", "import_new", "reimport_unchanged"):
                 results.append(run_step(name, csv_path, database_url))
+            for kind, path in related.items():
+                for name in (f"import_{kind}_new", f"reimport_{kind}_unchanged"):
+                    results.append(run_step(name, path, database_url))
             for result in results:
                 rate = result["rows"] / result["seconds"] if result["seconds"] else 0
                 label = f"{result['step']} ({size:,})"

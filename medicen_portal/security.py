@@ -18,21 +18,7 @@ from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
 
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address as seen by the first trusted proxy (TRUSTED_PROXIES).
-
-    With no trusted proxy, X-Forwarded-For is ignored: anyone can forge it. With N, each
-    proxy appended the address it received from, so the N-th entry from the right is the
-    last one a trusted machine wrote; entries further left are whatever the client sent.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    if settings.TRUSTED_PROXIES == 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < settings.TRUSTED_PROXIES:
-        return remote
-    return forwarded[-settings.TRUSTED_PROXIES]
+from common.http import client_ip  # noqa: F401  (settings.AXES_CLIENT_IP_CALLABLE names it here)
 
 
 class RequestAxesBackend(AxesStandaloneBackend):

@@ -277,6 +277,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # PASSWORD_RESET_PER_CLIENT_PER_HOUR requests from one client address (then HTTP 429).
 PASSWORD_RESET_EMAIL_INTERVAL_SECONDS = env_int("PASSWORD_RESET_EMAIL_INTERVAL_SECONDS", 300, minimum=1)
 PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10, minimum=1)
+# Applications to join (/join/): at most JOIN_APPLICATIONS_PER_CLIENT_PER_HOUR from one client address.
+JOIN_APPLICATIONS_PER_CLIENT_PER_HOUR = env_int("JOIN_APPLICATIONS_PER_CLIENT_PER_HOUR", 5, minimum=1)
 CSRF_FAILURE_VIEW = "medicen_portal.errors.csrf_failure"  # the portal's 403 page, saying the form expired
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -326,6 +328,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "members.Person",
     "members.MembershipYear",
     "members.FeeRate",
+    "members.MembershipApplication",
     # Logins: a staff or superuser grant above all; the password hash and the last login never.
     {
         "model": "members.User",
@@ -415,6 +418,8 @@ CELERY_BEAT_SCHEDULE["projects-purge-stale-drafts"] = {
 # the end of its last membership year; login attempts and audit entries are deleted.
 MEMBERS_LAPSED_CONTACT_RETENTION_DAYS = env_int("MEMBERS_LAPSED_CONTACT_RETENTION_DAYS", 3 * 365, minimum=1)
 LOGIN_ATTEMPT_RETENTION_DAYS = env_int("LOGIN_ATTEMPT_RETENTION_DAYS", 90, minimum=1)
+# Applications to join that staff declined are deleted this long after the decision.
+MEMBERS_DECLINED_APPLICATION_RETENTION_DAYS = env_int("MEMBERS_DECLINED_APPLICATION_RETENTION_DAYS", 365, minimum=1)
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 5 * 365, minimum=30)
 # E-mails that ended (sent, failed, cancelled) keep their addresses and bodies this long.
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 365, minimum=30)

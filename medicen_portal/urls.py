@@ -22,6 +22,8 @@ urlpatterns = [
     path("accounts/password_reset/", PortalPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", members_views.set_language, name="set_language"),
+    path("join/", members_views.join, name="join"),
+    path("join/thanks/", members_views.join_done, name="join_done"),
     path("members/", include("members.urls")),
     path("calls/", include("calls.urls")),
     path("calls.json", calls_views.calls_json, name="calls_json"),

@@ -308,7 +308,9 @@ class OrganisationAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ExportForm(request.GET or None)
         if form.is_valid():
-            return self._export(Organisation.objects.all(), form.cleaned_data["file_format"])
+            return self._export(
+                Organisation.objects.all(), form.cleaned_data["file_format"], kind=form.cleaned_data["kind"]
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -318,12 +320,13 @@ class OrganisationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/members/organisation/export.html", context)
 
     @staticmethod
-    def _export(queryset, file_format: str) -> HttpResponse:
+    def _export(queryset, file_format: str, kind: str = "organisations") -> HttpResponse:
         """Streamed: the CSV goes out a chunk of rows at a time; the XLSX is built in a temporary file."""
-        filename = f"medicen-members-{timezone.localtime():%Y%m%d-%H%M}.{file_format}"
+        name = {"organisations": "members", "contacts": "contacts", "years": "membership-years"}[kind]
+        filename = f"medicen-{name}-{timezone.localtime():%Y%m%d-%H%M}.{file_format}"
         if file_format == "xlsx":
             target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-            export_xlsx_file(target, queryset)
+            export_xlsx_file(target, queryset, kind=kind)
             target.seek(0)
             return FileResponse(
                 target,
@@ -331,7 +334,7 @@ class OrganisationAdmin(admin.ModelAdmin):
                 filename=filename,
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
-        response = StreamingHttpResponse(export_csv_stream(queryset), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export_csv_stream(queryset, kind=kind), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
@@ -567,4 +570,5 @@ class ImportJobAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, gettext("Open"))
 
 
-from members import billing_admin  # noqa: E402, F401  (invoices, payments, fee calls: registered there)
+# The billing and the applications admins are registered in their modules.
+from members import applications_admin, billing_admin  # noqa: E402, F401

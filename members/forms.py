@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from members.departements import departement_label
-from members.models import Organisation
+from members.models import MembershipApplication, Organisation
 from members.selectors import probable_duplicates
 
 
@@ -117,7 +117,10 @@ class OrganisationProfileForm(forms.ModelForm):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (semicolons; UTF-8 or Windows-1252) or XLSX, at most 10 MB. Columns: see the documentation."),
+        help_text=_(
+            "CSV (semicolons; UTF-8 or Windows-1252) or XLSX, at most 10 MB: organisations, or their contacts or "
+            "membership years (recognised by their columns; see the documentation)."
+        ),
     )
     dry_run = forms.BooleanField(label=_("Check only, write nothing"), required=False, initial=True)
 
@@ -129,7 +132,20 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("File"),
+        choices=[
+            ("organisations", _("Organisations")),
+            ("contacts", _("Contacts (keyed by SIREN)")),
+            ("years", _("Membership years (keyed by SIREN)")),
+        ],
+        initial="organisations",
+        required=False,
+    )
     file_format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV (;)"), ("xlsx", "XLSX")])
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or "organisations"
 
 
 class OrganisationAdminForm(forms.ModelForm):
@@ -169,3 +185,72 @@ class OrganisationAdminForm(forms.ModelForm):
                     code="duplicate",
                 )
         return data
+
+
+class JoinForm(forms.ModelForm):
+    """The public application to join. `nickname` is a honeypot: hidden from people, filled in by bots."""
+
+    das_interests = forms.ModelMultipleChoiceField(
+        label=_("Strategic areas (DAS) of interest"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that Medicen Paris Region processes these details to study this application and, if it is "
+            "approved, to manage the membership."
+        ),
+        error_messages={"required": _("Your agreement is needed to send the application.")},
+    )
+    siren = forms.CharField(label=_("SIREN"), max_length=20)
+    nickname = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    class Meta:
+        model = MembershipApplication
+        fields = [
+            "organisation_name",
+            "siren",
+            "category",
+            "headcount",
+            "das_interests",
+            "first_name",
+            "last_name",
+            "position",
+            "email",
+            "phone",
+        ]
+        labels = {"position": _("Role or title"), "phone": _("Phone (optional)")}
+        help_texts = {
+            "siren": _("9 digits, on the Kbis extract or at annuaire-entreprises.data.gouv.fr."),
+            "email": _("The acknowledgement, and the link to your account once approved, are sent here."),
+        }
+        widgets = {
+            "headcount": forms.NumberInput(attrs={"min": 0}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        }
+
+    ORGANISATION_FIELDS = ("organisation_name", "siren", "category", "headcount", "das_interests")
+    CONTACT_FIELDS = ("first_name", "last_name", "position", "email", "phone")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["das_interests"].queryset = _strategic_areas()
+        self.fields["category"].choices = [("", "—"), *Organisation.Category.choices]
+        self.fields["siren"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        self.fields["siren"].help_text = self._meta.help_texts["siren"]
+        self.fields["nickname"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_siren(self) -> str:
+        # People copy it as printed on a Kbis, "123 456 789"; the model's validator checks the digits.
+        return "".join(str(self.cleaned_data.get("siren") or "").split())
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()  # logins are e-mail addresses, compared in lower case
+
+    def is_spam(self) -> bool:
+        return bool(self.data.get("nickname"))
+
+    def organisation_fields(self):
+        return [self[name] for name in self.ORGANISATION_FIELDS]
+
+    def contact_fields(self):
+        return [self[name] for name in self.CONTACT_FIELDS]

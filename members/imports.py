@@ -396,6 +396,12 @@ def members_import(
         report.errors.append(RowProblem(line=error.line, column=error.column, message=str(error)))
         return report
     report.encoding = table.encoding
+    # Imported here: related_imports builds on this module's reading and writing helpers.
+    from members import related_imports
+
+    kind = related_imports.table_kind(table.headers)
+    if kind != "organisations":  # a contacts or membership-years file, keyed by SIREN
+        return related_imports.related_import(kind=kind, table=table, report=report, by=by, progress=progress)
     resource = OrganisationResource()
     known = resource.column_names()
     first_seen: dict[str, int] = {}
@@ -731,6 +737,59 @@ def _duplicate_warnings(rows: list[_Row], by_key: dict[str, list[Organisation]])
     return warnings
 
 
+def probable_duplicates_many(entries: Iterable[tuple], *, model=None) -> dict:
+    """Probable duplicates of many (id, name, SIREN, own organisation id or None) at once, as the import
+    finds them: the same SIREN, the same normalised name, or a near-identical one (difflib ratio ≥ 0.9
+    among names sharing its first five characters). For a page of the admin (the applications to
+    join): four queries whatever the page's size, not a search per row.
+
+    Looks among organisations and, when given, among rows of `model` (the applications) but the entry
+    itself. Returns {id: [organisations and `model` rows]}.
+    """
+    entries = [(pk, organisation_name_key(name or ""), siren or "", own) for pk, name, siren, own in entries]
+    if not entries:
+        return {}
+    keys = {key for _pk, key, _siren, _own in entries if key}
+    prefixes = {key[:5] for key in keys if len(key) >= 6}
+    sirens = {siren for _pk, _key, siren, _own in entries if siren}
+    exact = Q(pk__in=[])
+    if sirens:
+        exact |= Q(siren__in=sirens)
+    if keys:
+        exact |= Q(name_key__in=keys)
+    sources = [Organisation.objects.only("pk", "name", "siren", "slug", "name_key")]
+    if model is not None:
+        sources.append(model.objects.only("pk", "organisation_name", "siren", "name_key", "status", "organisation_id"))
+    candidates: dict = {}
+    for queryset in sources:
+        for candidate in queryset.filter(exact):
+            candidates[(type(candidate), candidate.pk)] = candidate
+        if prefixes:
+            # Near-identical names share the first five characters; a broad prefix ("insti…") is capped.
+            similar_names = queryset.alias(_prefix=Substr("name_key", 1, 5)).filter(_prefix__in=prefixes)
+            for candidate in similar_names.order_by("name_key")[: 200 * len(prefixes)]:
+                candidates.setdefault((type(candidate), candidate.pk), candidate)
+    similar = _Similar()
+    found: dict = {}
+    for pk, key, siren, own in entries:
+        matches = []
+        for candidate in candidates.values():
+            if isinstance(candidate, Organisation):
+                if candidate.pk == own:
+                    continue  # the organisation this application became
+            elif candidate.pk == pk or candidate.organisation_id:
+                continue  # itself, or an approved application (its organisation is a candidate already)
+            other = candidate.name_key
+            same = (siren and candidate.siren == siren) or (key and other == key)
+            if same or (len(key) >= 6 and len(other) >= 6 and other[:5] == key[:5] and similar(key, other)):
+                matches.append(candidate)
+                if len(matches) >= DUPLICATE_LIMIT:
+                    break
+        if matches:
+            found[pk] = matches
+    return found
+
+
 def _write(rows: list[_Row], areas: dict[str, int], *, by, notify: ProgressCallback) -> None:
     """Bulk inserts and updates in one transaction: all or nothing."""
     Through = Organisation.das_interests.through
@@ -777,12 +836,13 @@ def _write(rows: list[_Row], areas: dict[str, int], *, by, notify: ProgressCallb
         _audit(new, updated, by=by)
 
 
-def _audit(new: list[_Row], updated: list[_Row], *, by) -> None:
-    """One audit-trail entry per organisation created or changed, as django-auditlog writes them on save()."""
+def _audit(new: list[_Row], updated: list[_Row], *, by, model=Organisation) -> None:
+    """One audit-trail entry per row created or changed (organisations, or contacts and membership years of
+    their files), as django-auditlog writes them on save()."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    content_type = ContentType.objects.get_for_model(Organisation)
+    content_type = ContentType.objects.get_for_model(model)
     now = timezone.now()
     actor = by if getattr(by, "pk", None) else None
 
@@ -967,13 +1027,29 @@ class _Line:
         return text
 
 
-def export_csv_stream(queryset=None, *, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+EXPORT_KINDS = ("organisations", "contacts", "years")
+
+
+def _kind_rows(kind: str, queryset, progress) -> Iterator[list[str]]:
+    """The rows of one of the three files: organisations, or the contacts or membership years of `queryset`'s."""
+    if kind == "organisations":
+        return export_rows(queryset, progress=progress)
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"Unknown export kind {kind!r}")
+    from members import related_imports  # it builds on this module
+
+    return related_imports.related_rows(kind, queryset, progress=progress)
+
+
+def export_csv_stream(
+    queryset=None, *, progress: Callable[[int], None] | None = None, kind: str = "organisations"
+) -> Iterator[bytes]:
     """CSV as Excel opens it (semicolons, UTF-8 with BOM, CRLF), in pieces of a chunk of rows each."""
     buffer = _Line()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     yield "\ufeff".encode()
     pending = 0
-    for cells in export_rows(queryset, progress=progress):
+    for cells in _kind_rows(kind, queryset, progress):
         writer.writerow(cells)
         pending += 1
         if pending >= EXPORT_CHUNK:
@@ -982,23 +1058,26 @@ def export_csv_stream(queryset=None, *, progress: Callable[[int], None] | None =
     yield buffer.take().encode("utf-8")
 
 
-def export_xlsx_file(target, queryset=None, *, progress: Callable[[int], None] | None = None) -> None:
+def export_xlsx_file(
+    target, queryset=None, *, progress: Callable[[int], None] | None = None, kind: str = "organisations"
+) -> None:
     """XLSX written row by row (openpyxl's write-only mode keeps rows on disk, not in memory) into `target`."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    for cells in export_rows(queryset, progress=progress):
+    for cells in _kind_rows(kind, queryset, progress):
         sheet.append(cells)
     workbook.save(target)
 
 
-def members_export(*, queryset=None, file_format: str = "csv") -> bytes:
-    """Export organisations as CSV (semicolons, UTF-8 with BOM, as Excel opens it) or XLSX, in memory."""
+def members_export(*, queryset=None, file_format: str = "csv", kind: str = "organisations") -> bytes:
+    """Export organisations (or their contacts, or membership years: `kind`) as CSV (semicolons, UTF-8
+    with BOM, as Excel opens it) or XLSX, in memory."""
     if file_format == "xlsx":
         buffer = io.BytesIO()
-        export_xlsx_file(buffer, queryset)
+        export_xlsx_file(buffer, queryset, kind=kind)
         return buffer.getvalue()
     if file_format != "csv":
         raise ValueError(f"Unknown export format {file_format!r}")
-    return b"".join(export_csv_stream(queryset))
+    return b"".join(export_csv_stream(queryset, kind=kind))

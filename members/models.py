@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 
@@ -801,3 +802,87 @@ class FeeCall(models.Model):
 
     def __str__(self) -> str:
         return _("Fee call %(year)s") % {"year": self.year}
+
+
+class MembershipApplicationQuerySet(models.QuerySet):
+    def submitted(self) -> MembershipApplicationQuerySet:
+        return self.filter(status=MembershipApplication.Status.SUBMITTED)
+
+
+class MembershipApplication(models.Model):
+    """An organisation's application to join, made on the public page /join/ and decided by staff.
+
+    Approval creates the organisation (a prospect), its first membership year and its primary
+    contact (members/applications.py); the application keeps what the applicant typed.
+    """
+
+    class Status(models.TextChoices):
+        # An application (une candidature): the French labels agree with it.
+        SUBMITTED = "submitted", pgettext_lazy("application", "Submitted")
+        APPROVED = "approved", pgettext_lazy("application", "Approved")
+        DECLINED = "declined", pgettext_lazy("application", "Declined")
+
+    organisation_name = models.CharField(_("organisation name"), max_length=255)
+    siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
+    category = models.CharField(_("category"), max_length=20, choices=Organisation.Category.choices)
+    headcount = models.PositiveIntegerField(_("headcount"), help_text=_("Staff in France."))
+    das_interests = models.ManyToManyField(
+        "das.StrategicArea", verbose_name=_("strategic areas (DAS)"), blank=True, related_name="+"
+    )
+    first_name = models.CharField(_("first name"), max_length=120)
+    last_name = models.CharField(_("last name"), max_length=120)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    position = models.CharField(_("position"), max_length=255)
+    language = models.CharField(_("language"), max_length=8, choices=User.Language.choices, default="fr")
+    consented_at = models.DateTimeField(_("privacy notice accepted on"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted on"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why it was declined; sent to the applicant."))
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation created"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    name_key = models.CharField(_("normalised name"), max_length=255, editable=False, default="", db_index=True)
+
+    objects = MembershipApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="submitted") | Q(decided_at__isnull=False),
+                name="membershipapplication_decided_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(reason=""),
+                name="membershipapplication_declined_has_reason",
+                violation_error_message=_("A declined application needs its reason."),
+            ),
+        ]
+        indexes = [models.Index(fields=["siren"]), models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_name} ({self.siren})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = organisation_name_key(self.organisation_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "organisation_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def contact_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status != self.Status.SUBMITTED

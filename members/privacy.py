@@ -80,18 +80,21 @@ def retention_purge(*, now: datetime.datetime) -> dict[str, int]:
     - login attempts and logs (django-axes) older than LOGIN_ATTEMPT_RETENTION_DAYS go;
     - audit entries older than AUDIT_LOG_RETENTION_DAYS go;
     - e-mails that ended (sent, failed, cancelled) more than OUTBOX_RETENTION_DAYS ago lose their
-      addresses, bodies and attachments (outbox.services.messages_forget).
+      addresses, bodies and attachments (outbox.services.messages_forget);
+    - applications to join declined more than MEMBERS_DECLINED_APPLICATION_RETENTION_DAYS ago go.
     Returns how many rows each step removed or anonymised.
     """
     from auditlog.models import LogEntry
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.core.exceptions import ValidationError
 
+    from members.models import MembershipApplication
     from members.services import person_anonymise
     from outbox.services import messages_forget
 
     today = timezone.localdate(now)
-    done = {"contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0, "email_addresses": 0}
+    done = {"contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0, "email_addresses": 0,
+            "applications": 0}  # fmt: skip
     for person in lapsed_contacts(today=today, days=settings.MEMBERS_LAPSED_CONTACT_RETENTION_DAYS).only("pk"):
         try:
             with transaction.atomic():
@@ -105,4 +108,12 @@ def retention_purge(*, now: datetime.datetime) -> dict[str, int]:
     audit_before = now - datetime.timedelta(days=settings.AUDIT_LOG_RETENTION_DAYS)
     done["audit_entries"] = LogEntry.objects.filter(timestamp__lt=audit_before).delete()[0]
     done["email_addresses"] = messages_forget(before=now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS))
+    declined_before = now - datetime.timedelta(days=settings.MEMBERS_DECLINED_APPLICATION_RETENTION_DAYS)
+    done["applications"] = (
+        MembershipApplication.objects.filter(
+            status=MembershipApplication.Status.DECLINED, decided_at__lt=declined_before
+        )
+        .delete()[1]
+        .get("members.MembershipApplication", 0)
+    )
     return done

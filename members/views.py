@@ -24,8 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from common.cache import cached
-from members import services
-from members.forms import DirectoryFilterForm, EmailAuthenticationForm, OrganisationProfileForm
+from common.http import client_ip, over_limit
+from members import applications, services
+from members.forms import DirectoryFilterForm, EmailAuthenticationForm, JoinForm, OrganisationProfileForm
 from members.models import MembershipYear, logo_kind
 from members.permissions import (
     can_edit_organisation_profile,
@@ -250,3 +251,33 @@ def my_data(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Joining ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    """The public application to join (no login); a few per client address per hour, and a honeypot."""
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if over_limit(
+            f"join:client:{client_ip(request)}", limit=settings.JOIN_APPLICATIONS_PER_CLIENT_PER_HOUR, seconds=3600
+        ):
+            form.add_error(
+                None, _("Too many applications were sent from your connection: please try again in an hour.")
+            )
+            return render(request, "members/join.html", {"form": form}, status=429)
+        if not form.is_spam():  # a bot filled the hidden field: it sees the same thanks, nothing is kept
+            data = {name: value for name, value in form.cleaned_data.items() if name in JoinForm.Meta.fields}
+            das_interests = data.pop("das_interests")
+            language = get_language() if get_language() in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            application = applications.application_submit(data=data, das_interests=das_interests, language=language)
+            request.session["join_email"] = application.email
+        return redirect("join_done")
+    return render(request, "members/join.html", {"form": form})
+
+
+def join_done(request: HttpRequest) -> HttpResponse:
+    """The confirmation after applying (the address the acknowledgement went to, if this browser applied)."""
+    return render(request, "members/join_done.html", {"email": request.session.get("join_email", "")})

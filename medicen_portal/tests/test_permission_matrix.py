@@ -38,6 +38,8 @@ PUBLIC = {
     "calls:ics",
     "calls_json",
     "label_verify",
+    "join",
+    "join_done",
 }
 PUBLIC_KWARGS = {
     "members:organisation": lambda world: {"slug": world.objects["organisation_a"].slug},

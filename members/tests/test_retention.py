@@ -103,6 +103,7 @@ def test_the_purge_runs_daily_from_the_settings_and_twice_does_nothing_more(sett
     assert first["contacts"] == 1
     assert second == {
         "contacts": 0, "contacts_skipped": 0, "login_attempts": 0, "audit_entries": 0, "email_addresses": 0,
+        "applications": 0,
     }  # fmt: skip
 
 
@@ -113,6 +114,7 @@ def test_the_readme_documents_every_retention_period():
 
     for name in (
         "PROJECTS_DRAFT_RETENTION_DAYS",
+        "MEMBERS_DECLINED_APPLICATION_RETENTION_DAYS",
         "MEMBERS_LAPSED_CONTACT_RETENTION_DAYS",
         "LOGIN_ATTEMPT_RETENTION_DAYS",
         "AUDIT_LOG_RETENTION_DAYS",
