@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -454,10 +455,9 @@ def fee_call_run(
         if created:
             report.issued.append(invoice)
             # The PDF is rendered and the e-mail enqueued by a worker, after commit (the call
-            # itself stays quick); the daily scan catches a task the broker lost.
-            from members.tasks import send_invoice_email
-
-            send_invoice_email.delay_on_commit(invoice.pk)
+            # itself stays quick); the daily scan catches a task the broker lost. The task is
+            # looked up by name: members.tasks imports this module.
+            current_app.tasks["members.send_invoice_email"].delay_on_commit(invoice.pk)
         else:
             report.already_invoiced += 1
     if fee_call is not None:

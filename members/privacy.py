@@ -34,10 +34,6 @@ def personal_data_export(*, user: User) -> dict[str, Any]:
     return data
 
 
-def personal_data_erasers() -> list:
-    return [import_string(path) for path in settings.PERSONAL_DATA_ERASERS]
-
-
 # --- Retention: what is kept, for how long (settings; the table in the README) -------------
 #
 # A daily task (members.purge_expired_personal_data) applies each period. Every step is a

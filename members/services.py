@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from members.models import FeeRate, MembershipYear, Organisation, Person, User
@@ -524,8 +525,6 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
     from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
 
-    from members.privacy import personal_data_erasers
-
     now = now or timezone.now()
     # Lock the row (no join: PostgreSQL refuses FOR UPDATE on the nullable side of one).
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -538,8 +537,8 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
             code="current_mandate",
             params={"person": person},
         )
-    for erase in personal_data_erasers():
-        erase(person=person, now=now)
+    for path in settings.PERSONAL_DATA_ERASERS:  # each later app's part (das, projects): members imports none
+        import_string(path)(person=person, now=now)
 
     user = person.user
     # The changes themselves must not land in the audit log with the old values.

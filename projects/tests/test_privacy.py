@@ -387,6 +387,7 @@ def test_every_model_pointing_at_a_person_or_a_login_is_covered_by_the_export():
         "members.FeeCall.launched_by",
         "committees.Session.created_by",
         "committees.Item.decided_by",
+        "members.MembershipApplication.decided_by",
     }
     found = set()
     for model in apps.get_models():
