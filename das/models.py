@@ -166,7 +166,7 @@ class SeedRecord(models.Model):
 
 # --- KOL committee meetings ------------------------------------------------------------
 # A meeting of the cross-DAS KOL committee or of one DAS board, its agenda of topics, its
-# invitations and every e-mail sent about it (Delivery rows: the engine in das/meetings/).
+# invitations and every e-mail sent about it (Delivery rows, sent through the outbox: das/meetings/engine.py).
 
 DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60, 24 * 60]  # minutes before the start: 7 days and 1 day
 
