@@ -65,6 +65,7 @@ def render(delivery: Delivery, *, now: datetime.datetime, key: str, agenda_topic
     meeting = delivery.meeting
     person = invitation.person
     language = language_of(person)
+    answer_url = rsvp_url(invitation)  # signed once; the three answers differ by their query only
     with translation.override(language):
         local_start = meeting.starts_at.astimezone(PARIS)
         local_end = meeting.ends_at.astimezone(PARIS)
@@ -78,9 +79,9 @@ def render(delivery: Delivery, *, now: datetime.datetime, key: str, agenda_topic
             "ends": local_end,
             "when": when,
             "committee": meeting.committee_label,
-            "rsvp_accept": rsvp_url(invitation, Invitation.Response.ACCEPTED),
-            "rsvp_tentative": rsvp_url(invitation, Invitation.Response.TENTATIVE),
-            "rsvp_decline": rsvp_url(invitation, Invitation.Response.DECLINED),
+            "rsvp_accept": f"{answer_url}?answer={Invitation.Response.ACCEPTED}",
+            "rsvp_tentative": f"{answer_url}?answer={Invitation.Response.TENTATIVE}",
+            "rsvp_decline": f"{answer_url}?answer={Invitation.Response.DECLINED}",
             "meeting_url": settings.SITE_URL + reverse("das:meeting_detail", args=[meeting.pk]),
             "agenda_topics": agenda_topics
             if agenda_topics is not None
