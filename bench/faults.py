@@ -3,7 +3,7 @@
 One throwaway stack (bench/harness.py: PostgreSQL via initdb, Redis, an SMTP sink, gunicorn,
 one celery worker and beat, all on ports of their own) seeded with a few hundred members.
 Each scenario owes e-mails — KOL meeting deliveries (das.Delivery rows) and proposal
-notifications (projects.Notification rows, sent by the outbox: outbox.Message) — then injects
+notifications (projects.Notification rows), both sent by the outbox (outbox.Message) — then injects
 a fault and waits for the portal to recover by itself, and prints what was owed, delivered, lost and duplicated:
 
   redis      Redis stopped for 60 s while member contacts submit proposals through the web and
@@ -41,8 +41,6 @@ from bench.harness import Stack
 ENV = {
     "OUTBOX_LEASE_SECONDS": "60",
     "OUTBOX_RETRY_BACKOFF_CAP": "60",  # first retry after ~1 min: the SMTP outage below lasts 60 s
-    "MEETINGS_SCAN_LEASE_SECONDS": "60",
-    "MEETINGS_RETRY_BACKOFF_CAP": "60",  # first retry after ~1 min: the SMTP outage below lasts 60 s
     "CELERY_VISIBILITY_TIMEOUT": "3600",
 }
 PASSWORD = "faults-password-2026"  # nosec B105 - throwaway accounts of a throwaway database
@@ -231,7 +229,7 @@ class Portal:
         from das.models import Delivery
         from projects.models import Notification
 
-        deliveries = Delivery.objects.filter(meeting__in=meetings)
+        deliveries = Delivery.objects.filter(meeting__in=meetings).with_status()
         statuses = collections.Counter(deliveries.values_list("status", flat=True))
         owed_deliveries = {
             pk: mid for pk, mid in deliveries.exclude(status="skipped").values_list("pk", "meeting__uid")
@@ -278,7 +276,7 @@ class Portal:
                 last, last_change = (result.delivered, states), time.monotonic()
             pending = states["deliveries"].get("pending", 0) + states["notifications"].get("pending", 0)
             pending += Delivery.objects.filter(
-                meeting__in=rows.get("meetings", ()), status="sending", handed_at__isnull=True
+                meeting__in=rows.get("meetings", ()), message__status="sending", message__handed_at__isnull=True
             ).count()
             pending += Notification.objects.filter(
                 event__project__acronym__in=rows.get("acronyms", ()),
@@ -348,23 +346,25 @@ def scenario_worker(portal: Portal) -> Result:
     # Wait until the batch of invitations is being sent, then kill the worker mid-batch.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        sent = Delivery.objects.filter(meeting=meeting, status="sent").count()
+        sent = Delivery.objects.with_status().filter(meeting=meeting, status="sent").count()
         if sent >= 40:
             break
         time.sleep(0.2)
-    sending = Delivery.objects.filter(meeting=meeting, status="sending").count()
+    sending = Delivery.objects.with_status().filter(meeting=meeting, status="sending").count()
     log(f"SIGKILL to the worker after {sent} sent ({sending} in 'sending')")
     worker.kill()
     time.sleep(3)
-    after_kill = collections.Counter(Delivery.objects.filter(meeting=meeting).values_list("status", flat=True))
+    after_kill = collections.Counter(
+        Delivery.objects.with_status().filter(meeting=meeting).values_list("status", flat=True)
+    )
     worker.start()
     log("worker restarted")
     result, states = portal.wait_delivered(timeout=300, meetings=[meeting])
     result.name = "worker"
-    rows = Delivery.objects.filter(meeting=meeting)
+    rows = Delivery.objects.filter(meeting=meeting).with_status()
     # Claimed twice: released after the kill (never handed over), or retried after an SMTP error
     # (the sink answers 250 throughout this scenario, so here it is the release).
-    claimed_twice = rows.filter(attempts__gte=2).count()
+    claimed_twice = rows.filter(message__attempts__gte=2).count()
     stuck = rows.filter(status="sending").count()
     result.notes += [
         f"rows just after the kill: {dict(after_kill)}",

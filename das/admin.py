@@ -2,12 +2,14 @@ import datetime
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from das.models import Delivery, Invitation, Mandate, Meeting, SeedRecord, StrategicArea, Topic
+from outbox.models import Message
 
 
 class MandateFormSet(forms.BaseInlineFormSet):
@@ -92,41 +94,48 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = ["email", "response", "responded_at", "withdrawn_at"]
 
 
-class StuckFilter(admin.SimpleListFilter):
+class NeedsAttentionFilter(admin.SimpleListFilter):
     title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("stuck", _("Stuck in 'sending'")), ("failed", _("Failed"))]
+        return [("uncertain", _("Uncertain (may have gone out)")), ("failed", _("Failed"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "stuck":
-            return queryset.filter(stuck_flagged_at__isnull=False, status=Delivery.Status.SENDING)
+        if self.value() == "uncertain":
+            return queryset.filter(message__status=Message.Status.SENDING, message__uncertain_at__isnull=False)
         if self.value() == "failed":
-            return queryset.filter(status=Delivery.Status.FAILED)
+            return queryset.filter(message__status=Message.Status.FAILED)
         return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Delivery.Status.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    """Every e-mail of every meeting, with its status and reason. Rows are written by the engine only."""
+    """Every e-mail of every meeting: its purpose, moment, skip reason and its outgoing e-mail.
 
-    list_display = [
-        "meeting",
-        "kind",
-        "offset_minutes",
-        "email",
-        "due_at",
-        "status",
-        "attempts",
-        "sent_at",
-        "reason_shown",
-    ]
-    list_filter = [StuckFilter, "status", "kind", "meeting"]
+    Sending (and sending again) is the outbox's: each row links to its message, whose page
+    shows the attempts and errors and offers "Send again" for failed and uncertain ones.
+    """
+
+    list_display = ["meeting", "kind", "offset_minutes", "email", "due_at", "status_shown", "reason_shown", "sent"]
+    list_filter = [NeedsAttentionFilter, StatusFilter, "kind", "skip_reason", "meeting"]
     search_fields = ["email", "meeting__title"]
-    list_select_related = ["meeting"]
+    list_select_related = ["meeting", "message"]
     date_hierarchy = "due_at"
-    actions = ["requeue"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_status()
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -134,24 +143,21 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("reason"), ordering="reason")
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, obj: Delivery) -> str:
+        return Delivery.Status(obj.status).label if obj.status in Delivery.Status.values else obj.status
+
+    @admin.display(description=_("reason"), ordering="skip_reason")
     def reason_shown(self, obj: Delivery) -> str:
         return obj.reason_text
 
-    @admin.action(description=_("Send again (failed, or stuck after checking it did not go out)"))
-    def requeue(self, request, queryset):
-        # A staff decision, so it may re-send a stuck row; the engine never does that alone.
-        count = queryset.filter(
-            Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.SENDING, stuck_flagged_at__isnull=False)
-        ).update(
-            status=Delivery.Status.PENDING,
-            next_attempt_at=timezone.now(),
-            enqueued_at=None,
-            stuck_flagged_at=None,
-            attempts=0,
-            reason=gettext("Queued again by %(user)s.") % {"user": request.user},
-        )
-        self.message_user(request, gettext("%(n)s deliveries queued again.") % {"n": count})
+    @admin.display(description=_("outgoing e-mail"))
+    def sent(self, obj: Delivery) -> str:
+        if obj.message is None:
+            return "—"
+        url = reverse("admin:outbox_message_change", args=[obj.message_id])
+        label = formats.localize(timezone.localtime(obj.message.sent_at)) if obj.message.sent_at else _("open")
+        return format_html('<a href="{}">{}</a>', url, label)
 
 
 @admin.register(Topic)

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
 
-from das.meetings import services
+from das.meetings import engine, services
 from das.meetings.schedule import PARIS
-from das.models import Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic
+from das.models import Invitation, Mandate, Meeting, StrategicArea, Topic
+from outbox.models import Message
 
 # Topics named in the announcement of 10 October 2019, then a few plausible others: what
 # French users see, so in French.
@@ -100,8 +101,20 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         now=start - datetime.timedelta(days=30),
     )
     # History: those e-mails went out at the time.
-    for delivery in past.deliveries.filter(status=Delivery.Status.PENDING):
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, sent_at=delivery.due_at)
+    Message.objects.filter(pk__in=past.deliveries.exclude(message=None).values("message_id")).update(
+        status=Message.Status.SENT, attempts=1, sent_at=start - datetime.timedelta(days=30)
+    )
+    for delivery in past.deliveries.waiting().select_related("invitation"):
+        delivery.message = Message.objects.create(
+            key=engine.message_key(delivery),
+            kind=f"meeting.{delivery.kind}",
+            to=[delivery.email],
+            status=Message.Status.SENT,
+            attempts=1,
+            next_attempt_at=delivery.due_at,
+            sent_at=delivery.due_at,
+        )
+        delivery.save(update_fields=["message"])
     for topic in topics[:4]:
         services.agenda_add_topic(meeting=past, topic=topic, by=None)
     invitations = list(past.invitations.all())

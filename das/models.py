@@ -4,7 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -166,7 +166,7 @@ class SeedRecord(models.Model):
 
 # --- KOL committee meetings ------------------------------------------------------------
 # A meeting of the cross-DAS KOL committee or of one DAS board, its agenda of topics, its
-# invitations and every e-mail sent about it (Delivery rows: the engine in das/meetings/).
+# invitations and every e-mail sent about it (Delivery rows, sent through the outbox: das/meetings/engine.py).
 
 DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60, 24 * 60]  # minutes before the start: 7 days and 1 day
 
@@ -414,17 +414,36 @@ class Invitation(models.Model):
 
 
 class DeliveryQuerySet(models.QuerySet):
-    def due(self, now: datetime.datetime, *, lease: datetime.timedelta) -> DeliveryQuerySet:
-        """Pending rows whose moment has come (however long ago) and that no scan enqueued recently."""
-        return self.filter(
-            Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - lease),
-            status=Delivery.Status.PENDING,
-            next_attempt_at__lte=now,
+    def waiting(self) -> DeliveryQuerySet:
+        """Neither skipped nor handed to the outbox yet (the meetings scan enqueues them when due)."""
+        return self.filter(message__isnull=True, skip_reason="")
+
+    def unsent(self) -> DeliveryQuerySet:
+        """Not skipped and not gone out: waiting, or enqueued in the outbox and not yet claimed by a sender."""
+        return self.filter(Q(message__isnull=True) | Q(message__status="pending"), skip_reason="")
+
+    def told(self) -> DeliveryQuerySet:
+        """Handed to a sender: sent, or being sent (it may be going out right now)."""
+        return self.filter(skip_reason="", message__status__in=["sent", "sending"])
+
+    def with_status(self) -> DeliveryQuerySet:
+        """Annotate `status`: "skipped", "pending" (waiting or enqueued), else the outbox message's status."""
+        return self.annotate(
+            status=Case(
+                When(~Q(skip_reason=""), then=Value(Delivery.Status.SKIPPED)),
+                When(message__isnull=True, then=Value(Delivery.Status.PENDING)),
+                default=F("message__status"),
+                output_field=models.CharField(),
+            )
         )
 
 
 class Delivery(models.Model):
-    """One e-mail to one address about one meeting: the row is the truth about whether it went out."""
+    """One e-mail to one address about one meeting: its purpose and moment, and why it was skipped.
+
+    Whether it went out is the outbox's business: once due and not skipped, the meetings scan
+    renders it and enqueues an `outbox.Message` (`message`), which is claimed and sent once.
+    """
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", _("Invitation")
@@ -433,10 +452,13 @@ class Delivery(models.Model):
         REMINDER = "reminder", _("Reminder")
 
     class Status(models.TextChoices):
+        """Derived (`with_status()`), never stored: skipped, else the outbox message's status."""
+
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
         SKIPPED = "skipped", _("Skipped")
 
     class SkipReason(models.TextChoices):
@@ -463,29 +485,17 @@ class Delivery(models.Model):
     sequence = models.PositiveIntegerField(_("revision"), default=0)
     email = models.EmailField(_("e-mail"))
     due_at = models.DateTimeField(_("due at"))
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
-    # Set by the scan that claimed the row for enqueueing, so it can read back exactly its rows.
-    scan_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    reason = models.TextField(_("reason"), blank=True)
+    skip_reason = models.CharField(_("skipped because"), max_length=20, choices=SkipReason.choices, blank=True)
     variant = models.CharField(_("variant"), max_length=20, blank=True, help_text=_("Reminder or 'please reply'."))
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    # Set just before the SMTP end-of-data mark (outbox.smtp): a row in "sending"
-    # without it certainly did not go out, and the scan sends it again.
-    handed_at = models.DateTimeField(_("handed to the SMTP server at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    stuck_flagged_at = models.DateTimeField(
-        _("flagged as stuck at"),
+    # Set in the transaction that enqueued it; PROTECT: a sent e-mail's record outlives nothing it proves.
+    message = models.ForeignKey(
+        "outbox.Message",
+        verbose_name=_("outgoing e-mail"),
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
-        help_text=_(
-            "Left in 'sending' after the message was handed to the SMTP server: it may have gone out. "
-            "Check before re-sending."
-        ),
+        related_name="+",
     )
-    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -503,21 +513,20 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["meeting", "status"]),
+            # The meetings scan: due rows neither skipped nor enqueued.
+            models.Index(fields=["due_at"], name="delivery_waiting", condition=Q(message__isnull=True, skip_reason="")),
+            models.Index(fields=["meeting", "kind"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.email} ({self.get_status_display()})"
+        return f"{self.get_kind_display()} → {self.email}"
 
     @property
     def reason_text(self) -> str:
-        """The reason in the reader's language: a skip code's label, or the engine's note (stored in English)."""
-        from django.utils.translation import gettext
-
-        if self.reason in self.SkipReason.values:
-            return str(self.SkipReason(self.reason).label)
-        return gettext(self.reason) if self.reason else ""
+        """Why it was skipped, or the outbox's last error, in the reader's language."""
+        if self.skip_reason:
+            return str(self.get_skip_reason_display())
+        return self.message.last_error if self.message_id and self.message else ""
 
 
 class CalendarFeed(models.Model):

@@ -168,9 +168,7 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
     # A past board keeps the seat (role, dates, member organisation) but not the job title
     # and affiliation as published, which would name the person again.
     Mandate.objects.filter(person=person).update(position_fr="", position_en="", affiliation="")
-    Delivery.objects.filter(invitation__person=person, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.SKIPPED, reason=engine.REASON_ANONYMISED, updated_at=now
-    )
+    engine.deliveries_skip(Delivery.objects.filter(invitation__person=person), reason=engine.REASON_ANONYMISED, now=now)
     for invitation in Invitation.objects.filter(person=person).only("pk"):
         # Unique per meeting, like the real address was; ".invalid" can never be delivered.
         placeholder = f"anonymised-{invitation.pk}@anonymised.invalid"

@@ -1,4 +1,4 @@
-"""Celery tasks of the das app: thin wrappers around das.meetings.engine."""
+"""Celery tasks of the das app: thin wrappers around das.meetings.engine (the outbox's tasks send)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,5 @@ from das.meetings import engine
 
 @shared_task(name="das.scan_due_deliveries", ignore_result=True)
 def scan_due_deliveries() -> int:
-    """Every minute (CELERY_BEAT_SCHEDULE): claim everything due and enqueue one `deliver` per row."""
+    """Every minute (CELERY_BEAT_SCHEDULE): skip or enqueue in the outbox every due meeting e-mail."""
     return engine.scan().claimed
-
-
-@shared_task(name="das.deliver", ignore_result=True)
-def deliver(delivery_id: int) -> str:
-    """Send one delivery; safe to run twice (the row is claimed before SMTP is touched)."""
-    return engine.delivery_send(delivery_id=delivery_id)

@@ -458,15 +458,9 @@ PROJECTS_REVIEW_REMINDER_DAYS = env_int("PROJECTS_REVIEW_REMINDER_DAYS", 14, min
 CELERY_BEAT_SCHEDULE["projects-review-reminders"] = {"task": "projects.review_reminders_scan", "schedule": 3600.0}
 
 # --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
-# One scan a minute finds every due e-mail and fans out one task per delivery (das/tasks.py).
+# One scan a minute skips or hands to the outbox every due meeting e-mail (das/tasks.py); the
+# outbox sends them (its own scan, lease, retries and backoff: OUTBOX_* above).
 CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliveries", "schedule": 60.0}
-# Transient SMTP errors: retried by later scans with exponential backoff capped here (seconds).
-MEETINGS_RETRY_BACKOFF_CAP = env_int("MEETINGS_RETRY_BACKOFF_CAP", 900, minimum=60)
-MEETINGS_MAX_ATTEMPTS = env_int("MEETINGS_MAX_ATTEMPTS", 6, minimum=1)
-# A scan that enqueued a delivery leaves it alone this long; then, still pending, its task is taken as lost.
-MEETINGS_SCAN_LEASE_SECONDS = env_int("MEETINGS_SCAN_LEASE_SECONDS", 600, minimum=60)
-if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= MEETINGS_RETRY_BACKOFF_CAP:
-    raise ImproperlyConfigured("MEETINGS_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 if not REDIS_URL:
     # The embedded broker polls its folder; at the default 1 s a worker takes one task per
     # second per process, far too slow to fan out a scan's batch.

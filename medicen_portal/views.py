@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import uuid
 from urllib.parse import urlencode
 
 import qrcode
@@ -23,7 +24,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import PasswordResetView
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
@@ -42,6 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from medicen_portal.errors import render_error
 from medicen_portal.security import client_ip
+from outbox.services import message_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -101,20 +102,22 @@ def _next_url(request: HttpRequest, default: str = "/") -> str:
 
 
 def notify_second_factor_change(*, user, what: str) -> None:
-    """E-mail the account's owner, after commit, that a second factor was added to it."""
+    """E-mail the account's owner that a second factor was added to it (through the outbox).
+
+    Call inside the transaction that adds it: the e-mail exists only if the change is committed.
+    Each change is its own e-mail (a fresh key), and it is retried like any other.
+    """
     language = getattr(user, "language", "") or settings.LANGUAGE_CODE
-
-    def send() -> None:
-        with translation.override(language):
-            context = {"user": user, "what": what, "when": timezone.localtime(), "site_url": settings.SITE_URL}
-            send_mail(
-                subject=_("A second factor was added to your Medicen Portal account"),
-                message=render_to_string("registration/emails/second_factor_added.txt", context),
-                from_email=None,
-                recipient_list=[user.email],
-            )
-
-    transaction.on_commit(send)
+    with translation.override(language):
+        context = {"user": user, "what": what, "when": timezone.localtime(), "site_url": settings.SITE_URL}
+        message_enqueue(
+            key=f"account-second-factor:{user.pk}:{uuid.uuid4().hex}",
+            kind="account.second_factor",
+            to=[user.email],
+            subject=_("A second factor was added to your Medicen Portal account"),
+            body=render_to_string("registration/emails/second_factor_added.txt", context),
+            language=language,
+        )
 
 
 def _new_backup_codes(user) -> list[str]:

@@ -12,11 +12,9 @@ import datetime
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
-from das.meetings import engine
-from das.models import Delivery
 from das.tests.conftest import make_meeting, make_people
 from members import services as members
 from members.models import MembershipYear
@@ -69,7 +67,15 @@ def _account_invitation() -> str:
     return "claire.dubois@biosense.example"
 
 
+def _meeting_invitation() -> str:
+    now = timezone.now()
+    [person] = make_people(1)
+    make_meeting(starts_at=now + datetime.timedelta(days=10), now=now, people=[person])
+    return person.email
+
+
 OUTBOX_KINDS = {
+    "meeting invitation": _meeting_invitation,
     "project notification": _project_notification,
     "renewal reminder": _renewal_reminder,
     "account invitation": _account_invitation,
@@ -98,29 +104,3 @@ def test_an_outbox_sender_whose_database_connection_is_terminated_mid_send_deliv
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert [m["X-Envelope-To"] for m in smtp_sink.messages] == [address]
-
-
-def test_a_meeting_sender_whose_database_connection_is_terminated_mid_send_delivers_once(smtp_sink, monkeypatch):
-    now = timezone.now()
-    monkeypatch.setattr(engine, "enqueue", lambda ids: 0)  # this test plays the worker
-    make_meeting(starts_at=now + datetime.timedelta(days=10), now=now, people=make_people(1))
-    delivery = Delivery.objects.get(kind=Delivery.Kind.INVITATION)
-    real_build = engine.build_message
-
-    def build_then_lose_the_database(row, **kwargs):
-        email = real_build(row, **kwargs)
-        assert Delivery.objects.get(pk=row.pk).status == Delivery.Status.SENDING
-        _terminate_own_connection()
-        return email
-
-    monkeypatch.setattr(engine, "build_message", build_then_lose_the_database)
-    with pytest.raises(OperationalError):
-        engine.delivery_send(delivery_id=delivery.pk, now=now)
-    monkeypatch.setattr(engine, "build_message", real_build)
-    connection.close()
-    later = now + engine.LEASE + datetime.timedelta(minutes=1)
-    engine.scan(now=later, dispatch=engine.send_synchronously(now=later))
-
-    delivery.refresh_from_db()
-    assert delivery.status == Delivery.Status.SENT
-    assert [m["X-Envelope-To"] for m in smtp_sink.messages] == [delivery.email]

@@ -1,1 +1,1 @@
-"""KOL committee meetings: services, the reminder engine, e-mails and calendars, pages."""
+"""KOL committee meetings: services, the scan that hands due e-mails to the outbox, e-mails and calendars, pages."""

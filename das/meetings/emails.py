@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from das.meetings.calendar import invitation_ics, organizer_address
 from das.meetings.schedule import PARIS
 from das.models import Delivery, Invitation
+from outbox.services import Attach, Mail
 
 RSVP_SALT = "das.meetings.rsvp"
 FALLBACK_LANGUAGE = "fr"
@@ -57,12 +56,17 @@ def _subject(delivery: Delivery, meeting, when: str) -> str:
     return _("Reminder: %(title)s, %(when)s") % {"title": meeting.title, "when": when}
 
 
-def build_message(delivery: Delivery, *, now: datetime.datetime) -> EmailMultiAlternatives:
-    """Render one delivery's e-mail (with its .ics for invitations, updates and cancellations)."""
+def render(delivery: Delivery, *, now: datetime.datetime, key: str, agenda_topics: list[str] | None = None) -> Mail:
+    """Render one delivery's e-mail for the outbox (with its .ics for invitations, updates and cancellations).
+
+    `agenda_topics`: the meeting's topic titles, when the caller read them once for a batch.
+    """
     invitation = delivery.invitation
     meeting = delivery.meeting
     person = invitation.person
-    with translation.override(language_of(person)):
+    language = language_of(person)
+    answer_url = rsvp_url(invitation)  # signed once; the three answers differ by their query only
+    with translation.override(language):
         local_start = meeting.starts_at.astimezone(PARIS)
         local_end = meeting.ends_at.astimezone(PARIS)
         when = formats.date_format(local_start, "DATETIME_FORMAT")
@@ -75,26 +79,35 @@ def build_message(delivery: Delivery, *, now: datetime.datetime) -> EmailMultiAl
             "ends": local_end,
             "when": when,
             "committee": meeting.committee_label,
-            "rsvp_accept": rsvp_url(invitation, Invitation.Response.ACCEPTED),
-            "rsvp_tentative": rsvp_url(invitation, Invitation.Response.TENTATIVE),
-            "rsvp_decline": rsvp_url(invitation, Invitation.Response.DECLINED),
+            "rsvp_accept": f"{answer_url}?answer={Invitation.Response.ACCEPTED}",
+            "rsvp_tentative": f"{answer_url}?answer={Invitation.Response.TENTATIVE}",
+            "rsvp_decline": f"{answer_url}?answer={Invitation.Response.DECLINED}",
             "meeting_url": settings.SITE_URL + reverse("das:meeting_detail", args=[meeting.pk]),
-            "agenda_topics": [item.topic.title for item in meeting.agenda_items.select_related("topic")],
+            "agenda_topics": agenda_topics
+            if agenda_topics is not None
+            else [item.topic.title for item in meeting.agenda_items.select_related("topic")],
         }
         subject = _subject(delivery, meeting, when)
         body = render_to_string(f"das/meetings/email/{delivery.kind}.txt", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[delivery.email],
-        headers={"Message-ID": message_id(delivery), "Auto-Submitted": "auto-generated"},
-    )
+    attachments = []
     if delivery.kind in (Delivery.Kind.INVITATION, Delivery.Kind.UPDATE, Delivery.Kind.CANCELLATION):
         cancel = delivery.kind == Delivery.Kind.CANCELLATION
-        method = "CANCEL" if cancel else "REQUEST"
-        part = MIMEText(invitation_ics(invitation, stamp=now, cancel=cancel).decode(), "calendar", "utf-8")
-        part.set_param("method", method)
-        part.add_header("Content-Disposition", "attachment", filename="invite.ics" if not cancel else "cancel.ics")
-        message.attach(part)
-    return message
+        attachments.append(
+            Attach(
+                filename="cancel.ics" if cancel else "invite.ics",
+                content=invitation_ics(invitation, stamp=now, cancel=cancel),
+                # The method parameter tells calendar clients to offer "accept" (or to remove the event).
+                mimetype=f"text/calendar; method={'CANCEL' if cancel else 'REQUEST'}",
+            )
+        )
+    return Mail(
+        key=key,
+        kind=f"meeting.{delivery.kind}",
+        to=[delivery.email],
+        subject=subject,
+        body=body,
+        language=language,
+        headers={"Message-ID": message_id(delivery)},
+        attachments=attachments,
+        not_before=now,
+    )

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from das.models import Delivery, Invitation, Mandate, Meeting, Topic, TopicVote
 from das.permissions import _person, can_manage_meetings, can_view_meeting
+from outbox.models import Message
 
 
 def meetings_for_user(user) -> QuerySet[Meeting]:
@@ -39,20 +40,24 @@ def get_meeting_for_user(user, pk: int) -> Meeting:
 
 
 def delivery_counts(meeting: Meeting) -> dict[str, dict[str, int]]:
-    """{kind: {status: count}} for the staff view of a meeting."""
+    """{kind: {status: count}} for the staff view of a meeting (status: skipped, else the outbox's)."""
     counts: dict[str, dict[str, int]] = {}
-    rows = meeting.deliveries.values("kind", "status").annotate(n=Count("pk")).order_by()
+    rows = meeting.deliveries.with_status().values("kind", "status").annotate(n=Count("pk")).order_by()
     for row in rows:
         counts.setdefault(row["kind"], {})[row["status"]] = row["n"]
     return counts
 
 
 def deliveries_needing_attention(meeting: Meeting) -> QuerySet[Delivery]:
-    """Failed rows and rows flagged as stuck in 'sending'."""
+    """Deliveries whose outgoing e-mail failed, or was handed to the SMTP server without an answer (uncertain)."""
     return (
-        meeting.deliveries.filter(Q(status=Delivery.Status.FAILED) | Q(stuck_flagged_at__isnull=False))
-        .select_related("invitation__person")
-        .order_by("-updated_at")
+        meeting.deliveries.with_status()
+        .filter(
+            Q(message__status=Message.Status.FAILED)
+            | Q(message__status=Message.Status.SENDING, message__uncertain_at__isnull=False)
+        )
+        .select_related("invitation__person", "message")
+        .order_by("-message__updated_at")
     )
 
 

@@ -1,7 +1,9 @@
 """Writes of the meetings: scheduling, invitations, answers, agenda and topics.
 
 Every service that creates e-mails creates their Delivery rows in the same transaction and
-enqueues them on commit; the every-minute scan is the safety net if the broker is down.
+hands those already due to the outbox in it (das.meetings.engine); the every-minute scan
+enqueues the others when they come due. A service that makes an e-mail pointless skips it,
+withdrawing it from the outbox if no sender has claimed it yet (engine.deliveries_skip).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from das.meetings import engine
 from das.meetings.schedule import reminder_moment
 from das.models import AgendaItem, CalendarFeed, Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic, TopicVote
+from outbox.models import Message
+from outbox.services import messages_cancel
 
 # Changing any of these changes what attendees' calendars show: SEQUENCE goes up and an
 # updated invitation goes out.
@@ -59,9 +64,7 @@ def _reminder_row(invitation: Invitation, offset: int, now: datetime.datetime) -
         offset_minutes=offset,
         email=invitation.email,
         due_at=moment,
-        next_attempt_at=moment,
-        status=Delivery.Status.SKIPPED if late else Delivery.Status.PENDING,
-        reason=engine.REASON_INVITED_LATE if late else "",
+        skip_reason=engine.REASON_INVITED_LATE if late else "",
     )
 
 
@@ -73,22 +76,18 @@ def _notice_row(invitation: Invitation, kind: str, now: datetime.datetime) -> De
         sequence=invitation.meeting.sequence,
         email=invitation.email,
         due_at=now,
-        next_attempt_at=now,
     )
 
 
-def _create_deliveries(rows: list[Delivery], *, now: datetime.datetime) -> list[int]:
-    """Insert rows, ignoring any that already exist (the unique constraint is the guard);
-    return the pending rows of these invitations that are due now, to enqueue on commit."""
+def _create_deliveries(rows: list[Delivery], *, now: datetime.datetime) -> None:
+    """Insert rows, ignoring any that already exist (the unique constraint is the guard), and
+    hand the waiting rows of these invitations that are due now to the outbox, in this transaction."""
     if not rows:
-        return []
+        return
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    invitation_ids = {r.invitation_id for r in rows if r.status == Delivery.Status.PENDING and r.next_attempt_at <= now}
-    return list(
-        Delivery.objects.filter(
-            invitation_id__in=invitation_ids, status=Delivery.Status.PENDING, next_attempt_at__lte=now
-        ).values_list("pk", flat=True)
-    )
+    invitation_ids = {r.invitation_id for r in rows if not r.skip_reason and r.due_at <= now}
+    due = Delivery.objects.filter(invitation_id__in=invitation_ids, due_at__lte=now).waiting()
+    engine.deliveries_enqueue(delivery_ids=due.values_list("pk", flat=True), now=now)
 
 
 @transaction.atomic
@@ -188,7 +187,7 @@ def _send_invitations(invitations: list[Invitation], *, now: datetime.datetime) 
     for invitation in invitations:
         rows.append(_notice_row(invitation, Delivery.Kind.INVITATION, now))
         rows.extend(_reminder_row(invitation, offset, now) for offset in invitation.meeting.reminder_offsets)
-    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+    _create_deliveries(rows, now=now)
 
 
 @transaction.atomic
@@ -237,17 +236,9 @@ def invitation_remove(*, invitation: Invitation, now: datetime.datetime | None =
     if meeting.status == Meeting.Status.DRAFT and not invitation.deliveries.exists():
         invitation.delete()
         return
-    Delivery.objects.filter(invitation=invitation, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.SKIPPED, reason=engine.REASON_UNINVITED
-    )
-    if (
-        meeting.status == Meeting.Status.SCHEDULED
-        and meeting.starts_at > now
-        and invitation.deliveries.filter(status=Delivery.Status.SENT).exists()
-    ):
-        engine.enqueue_on_commit(
-            _create_deliveries([_notice_row(invitation, Delivery.Kind.CANCELLATION, now)], now=now)
-        )
+    engine.deliveries_skip(invitation.deliveries.all(), reason=engine.REASON_UNINVITED, now=now)
+    if meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at > now and invitation.deliveries.told().exists():
+        _create_deliveries([_notice_row(invitation, Delivery.Kind.CANCELLATION, now)], now=now)
     # Keep the row (the deliveries reference it), revoked.
     invitation.withdrawn_at = now
     invitation.save(update_fields=["withdrawn_at"])
@@ -307,21 +298,18 @@ def _notify_change(meeting: Meeting, *, now: datetime.datetime, agenda_only: boo
     Someone who was never sent the invitation (it was still waiting) gets the invitation.
     """
     notices = Delivery.objects.filter(meeting=meeting, kind__in=NOTICE_KINDS)
-    last_told = dict(
-        notices.filter(status__in=[Delivery.Status.SENT, Delivery.Status.SENDING])
-        .values("invitation_id")
-        .annotate(last=Max("claimed_at"))
-        .values_list("invitation_id", "last")
-    )
     waiting = dict(
-        notices.filter(status=Delivery.Status.PENDING)
-        .values("invitation_id")
-        .annotate(first=Min("next_attempt_at"))
-        .values_list("invitation_id", "first")
+        notices.unsent().values("invitation_id").annotate(first=Min("due_at")).values_list("invitation_id", "first")
     )
-    # An older revision still waiting is superseded: each person gets the latest only.
-    notices.filter(status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.SKIPPED, reason=engine.REASON_SUPERSEDED
+    # An older revision not sent yet is superseded (withdrawn from the outbox if it was
+    # enqueued and no sender has claimed it): each person gets the latest only.
+    engine.deliveries_skip(notices, reason=engine.REASON_SUPERSEDED, now=now)
+    # After the withdrawal: a notice a sender claimed first is going out, so it counts as told.
+    last_told = dict(
+        notices.told()
+        .values("invitation_id")
+        .annotate(last=Max(Coalesce("message__claimed_at", "message__sent_at", "due_at")))
+        .values_list("invitation_id", "last")
     )
     # People anonymised after they left, or whose invitation was withdrawn, get no more e-mails about it.
     invitations = meeting.invitations.active().filter(person__anonymised_at__isnull=True).select_related("meeting")
@@ -335,9 +323,9 @@ def _notify_change(meeting: Meeting, *, now: datetime.datetime, agenda_only: boo
             due = min(max(now, told + AGENDA_UPDATE_INTERVAL), latest)
         if invitation.pk in waiting:
             due = min(due, max(now, waiting[invitation.pk]))
-        row.due_at = row.next_attempt_at = due
+        row.due_at = due
         rows.append(row)
-    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+    _create_deliveries(rows, now=now)
 
 
 def _reschedule_reminders(meeting: Meeting, *, now: datetime.datetime) -> None:
@@ -346,31 +334,36 @@ def _reschedule_reminders(meeting: Meeting, *, now: datetime.datetime) -> None:
     Reminders set aside because the person declined follow the new start too (still set
     aside), so that accepting later brings them back at the meeting's current time.
     """
-    movable = Q(status=Delivery.Status.PENDING) | Q(
-        status=Delivery.Status.SKIPPED, reason__in=[engine.REASON_INVITED_LATE, engine.REASON_MOVED_PAST]
-    )
-    declined_rows = Q(status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED)
     reminders = meeting.deliveries.filter(kind=Delivery.Kind.REMINDER)
+    # A reminder already enqueued for its old moment but not claimed by a sender yet says the
+    # old time: withdrawn from the outbox, it moves like the others (a claimed one goes out).
+    enqueued = list(
+        reminders.filter(skip_reason="", message__status=Message.Status.PENDING).values_list("message_id", flat=True)
+    )
+    if enqueued and messages_cancel(message_ids=enqueued):
+        reminders.filter(skip_reason="", message__status=Message.Status.CANCELLED).update(message=None, updated_at=now)
+    movable = Q(message__isnull=True) & (
+        Q(skip_reason="") | Q(skip_reason__in=[engine.REASON_INVITED_LATE, engine.REASON_MOVED_PAST])
+    )
+    declined_rows = Q(skip_reason=engine.REASON_DECLINED)
     reminders.filter(movable | declined_rows).exclude(offset_minutes__in=meeting.reminder_offsets).update(
-        status=Delivery.Status.SKIPPED, reason=engine.REASON_REMOVED
+        skip_reason=engine.REASON_REMOVED, updated_at=now
     )
     withdrawn = meeting.invitations.filter(withdrawn_at__isnull=False).values("pk")
     declined = meeting.invitations.filter(response=Invitation.Response.DECLINED).values("pk")
     for offset in meeting.reminder_offsets:
         moment = reminder_moment(meeting.starts_at, offset)
         rows = reminders.filter(offset_minutes=offset).exclude(invitation_id__in=withdrawn)
-        rows.filter(declined_rows).update(due_at=moment, next_attempt_at=moment)
+        rows.filter(declined_rows).update(due_at=moment, updated_at=now)
         rows = rows.filter(movable)
         if moment > now:
             rows.filter(invitation_id__in=declined).update(
-                status=Delivery.Status.SKIPPED, due_at=moment, next_attempt_at=moment, reason=engine.REASON_DECLINED
+                skip_reason=engine.REASON_DECLINED, due_at=moment, updated_at=now
             )
-            rows.exclude(invitation_id__in=declined).update(
-                status=Delivery.Status.PENDING, due_at=moment, next_attempt_at=moment, enqueued_at=None, reason=""
-            )
+            rows.exclude(invitation_id__in=declined).update(skip_reason="", due_at=moment, updated_at=now)
         else:
             # Its moment is already behind us: the updated invitation says it all.
-            rows.update(status=Delivery.Status.SKIPPED, due_at=moment, reason=engine.REASON_MOVED_PAST)
+            rows.update(skip_reason=engine.REASON_MOVED_PAST, due_at=moment, updated_at=now)
     # Offsets added after the invitations went out.
     have = set(reminders.values_list("invitation_id", "offset_minutes"))
     rows = []
@@ -379,8 +372,8 @@ def _reschedule_reminders(meeting: Meeting, *, now: datetime.datetime) -> None:
             if (invitation.pk, offset) in have:
                 continue
             row = _reminder_row(invitation, offset, now)
-            if row.status == Delivery.Status.PENDING and invitation.response == Invitation.Response.DECLINED:
-                row.status, row.reason = Delivery.Status.SKIPPED, engine.REASON_DECLINED
+            if not row.skip_reason and invitation.response == Invitation.Response.DECLINED:
+                row.skip_reason = engine.REASON_DECLINED
             rows.append(row)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
 
@@ -399,20 +392,13 @@ def meeting_cancel(*, meeting: Meeting, by, now: datetime.datetime | None = None
     current.sequence += 1
     current.save(update_fields=["status", "sequence", "updated_at"])
     meeting.__dict__.update(current.__dict__)
-    current.deliveries.filter(status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.SKIPPED, reason=engine.REASON_CANCELLED
-    )
-    # Only people who were told about the meeting need to hear it is off.
-    told = (
-        current.invitations.active()
-        .filter(
-            deliveries__kind__in=[Delivery.Kind.INVITATION, Delivery.Kind.UPDATE],
-            deliveries__status__in=[Delivery.Status.SENT, Delivery.Status.SENDING],
-        )
-        .distinct()
-    )
+    engine.deliveries_skip(current.deliveries.all(), reason=engine.REASON_CANCELLED, now=now)
+    # Only people who were told about the meeting need to hear it is off (after the
+    # withdrawal above: an invitation a sender claimed first is going out, so they were told).
+    told_ids = Delivery.objects.filter(meeting=current, kind__in=NOTICE_KINDS).told().values("invitation_id")
+    told = current.invitations.active().filter(pk__in=told_ids)
     rows = [_notice_row(invitation, Delivery.Kind.CANCELLATION, now) for invitation in told.select_related("meeting")]
-    engine.enqueue_on_commit(_create_deliveries(rows, now=now))
+    _create_deliveries(rows, now=now)
     return current
 
 
@@ -438,20 +424,18 @@ def invitation_respond(*, invitation: Invitation, response: str, now: datetime.d
     invitation.save(update_fields=["response", "responded_at"])
     reminders = invitation.deliveries.filter(kind=Delivery.Kind.REMINDER)
     if response == Invitation.Response.DECLINED:
-        reminders.filter(status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED
-        )
+        engine.deliveries_skip(reminders, reason=engine.REASON_DECLINED, now=now)
     else:
         # Changed their mind: the reminders still ahead come back, at the moment the
         # meeting's *current* start and offsets give (it may have moved since they declined).
         meeting = invitation.meeting
-        for row in reminders.filter(status=Delivery.Status.SKIPPED, reason=engine.REASON_DECLINED):
+        for row in reminders.filter(skip_reason=engine.REASON_DECLINED):
             if row.offset_minutes not in meeting.reminder_offsets:
                 continue
             moment = reminder_moment(meeting.starts_at, row.offset_minutes)
             if moment > now:
-                Delivery.objects.filter(pk=row.pk, status=Delivery.Status.SKIPPED).update(
-                    status=Delivery.Status.PENDING, due_at=moment, next_attempt_at=moment, enqueued_at=None, reason=""
+                engine.deliveries_rearm(
+                    Delivery.objects.filter(pk=row.pk, skip_reason=engine.REASON_DECLINED), due_at=moment, now=now
                 )
     return invitation
 

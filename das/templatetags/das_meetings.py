@@ -1,7 +1,6 @@
 """Template access to the das permission functions (the same ones views and tests use)."""
 
 from django import template
-from django.utils.translation import gettext
 
 from das import permissions
 
@@ -11,16 +10,6 @@ register = template.Library()
 @register.filter
 def can_use_meetings(user) -> bool:
     return permissions.can_use_meetings(user)
-
-
-@register.filter
-def reason_text(reason: str) -> str:
-    """A delivery's reason in the reader's language: a skip code's label, or a note stored in English."""
-    from das.models import Delivery
-
-    if reason in Delivery.SkipReason.values:
-        return str(Delivery.SkipReason(reason).label)
-    return gettext(reason) if reason else ""
 
 
 @register.filter

@@ -12,6 +12,7 @@ from das.models import Meeting
 from das.tests.factories import MandateFactory, StrategicAreaFactory
 from members.models import Person
 from members.tests.factories import PersonFactory, UserFactory
+from outbox import services as outbox
 
 
 def make_people(count: int, *, prefix: str = "kol") -> list[Person]:
@@ -42,8 +43,10 @@ def make_meeting(*, starts_at: datetime.datetime, now: datetime.datetime | None 
 
 
 def run_scan(now: datetime.datetime):
-    """One scan at `now`, sending in this process (what `send_due_reminders` does)."""
-    return engine.scan(now=now, dispatch=engine.send_synchronously(now=now))
+    """The meetings scan then the outbox's at `now`, sending in this process (what `send_due_reminders` does)."""
+    result = engine.scan(now=now)
+    outbox.scan(now=now, send=outbox.send_synchronously(now=now))
+    return result
 
 
 @pytest.fixture

@@ -63,12 +63,16 @@ def test_a_meeting_just_after_a_dst_change_gets_each_reminder_once_at_the_same_l
         run_scan(tick)
         tick += QUARTER
 
-    reminders = {d.offset_minutes: d for d in meeting.deliveries.filter(kind=Delivery.Kind.REMINDER)}
+    reminders = {
+        d.offset_minutes: d
+        for d in meeting.deliveries.with_status().select_related("message").filter(kind=Delivery.Kind.REMINDER)
+    }
     assert len(mail.outbox) == 2
     assert reminders[1440].status == reminders[7 * 1440].status == "sent"
-    assert reminders[1440].sent_at == one_day_before
-    assert reminders[7 * 1440].sent_at == seven_days_before
-    assert reminders[1440].sent_at.astimezone(PARIS).time() == meeting_start.time()
+    # Handed to the outbox and claimed by its sender at the scan of that moment (the test's clock).
+    assert reminders[1440].message.claimed_at == one_day_before
+    assert reminders[7 * 1440].message.claimed_at == seven_days_before
+    assert reminders[1440].message.claimed_at.astimezone(PARIS).time() == meeting_start.time()
 
 
 def test_the_reminder_moment_in_the_spring_gap_is_an_hour_later_and_in_the_autumn_overlap_the_first():
@@ -142,7 +146,7 @@ def test_an_answer_link_works_without_login_and_a_get_changes_nothing(client: Cl
 
     invitation.refresh_from_db()
     assert invitation.response == "declined"
-    assert not invitation.deliveries.filter(kind="reminder", status="pending").exists()
+    assert not invitation.deliveries.with_status().filter(kind="reminder", status="pending").exists()
 
 
 @pytest.mark.parametrize("tamper", ["flip_id", "flip_signature", "truncate", "other_meeting"])

@@ -26,7 +26,10 @@ def test_the_demo_has_a_past_meeting_with_minutes_and_selected_topics_and_a_comi
     assert past.invitations.filter(attended=True).exists()
     assert coming.status == Meeting.Status.SCHEDULED
     assert coming.invitations.count() == 14  # the five presidents and nine vice-presidents
-    assert coming.deliveries.filter(kind=Delivery.Kind.INVITATION, status=Delivery.Status.PENDING).count() == 14
+    assert (
+        coming.deliveries.with_status().filter(kind=Delivery.Kind.INVITATION, status=Delivery.Status.PENDING).count()
+        == 14
+    )
     assert coming.deliveries.filter(kind=Delivery.Kind.REMINDER).count() == 28
     assert Topic.objects.filter(status=Topic.Status.PROPOSED).exists()
     assert coming.agenda_items.count() == 2

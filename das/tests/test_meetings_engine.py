@@ -1,22 +1,23 @@
-"""The reminder engine, driven synchronously with an explicit clock (the send path the
-periodic task and `send_due_reminders` share)."""
+"""Meeting e-mails through the outbox, driven synchronously with an explicit clock (the path the
+periodic tasks and `send_due_reminders` share): when each is due, skipped or enqueued, and that
+the outbox's sending guarantees hold for them (the outbox's own tests prove the rest)."""
 
 from __future__ import annotations
 
 import datetime
-import smtplib
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import formats, timezone
 from kombu.exceptions import OperationalError
 
-from conftest import wait_for
 from das.meetings import engine, services
-from das.meetings.schedule import reminder_moment
+from das.meetings.schedule import PARIS, reminder_moment
 from das.models import Delivery, Invitation
 from das.tests.conftest import make_meeting, make_people, run_scan
+from outbox import services as outbox
+from outbox.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def _kinds(outbox) -> list[str]:
 
 
 def _ics(message) -> str:
-    part = next(a for a in message.attachments if not isinstance(a, tuple) and a.get_content_type() == "text/calendar")
+    (part,) = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
     return part.get_payload(decode=True).decode()
 
 
@@ -42,14 +43,18 @@ def test_invitation_goes_out_once_however_often_the_scan_and_the_task_run(now):
 
     run_scan(now)
     run_scan(now)
-    for delivery in Delivery.objects.all():
-        engine.delivery_send(delivery_id=delivery.pk, now=now)
+    engine.deliveries_enqueue(delivery_ids=Delivery.objects.values_list("pk", flat=True), now=now)
+    ids = list(Message.objects.values_list("pk", flat=True))
+    outbox.messages_send(message_ids=ids, now=now)  # a task delivered twice
 
     assert len(mail.outbox) == 3
     assert {m.to[0] for m in mail.outbox} == {p.email for p in people}
     assert all(m.subject.startswith("Invitation") for m in mail.outbox)
     assert "METHOD:REQUEST" in _ics(mail.outbox[0])
-    assert meeting.deliveries.filter(kind=Delivery.Kind.INVITATION, status=Delivery.Status.SENT).count() == 3
+    assert (
+        meeting.deliveries.with_status().filter(kind=Delivery.Kind.INVITATION, status=Delivery.Status.SENT).count() == 3
+    )
+    assert Message.objects.count() == 3
 
 
 def test_reminders_are_sent_at_their_offsets_and_not_before(now):
@@ -67,7 +72,9 @@ def test_reminders_are_sent_at_their_offsets_and_not_before(now):
     run_scan(now + 9 * DAY)
 
     assert len(mail.outbox) == 2
-    assert meeting.deliveries.filter(kind=Delivery.Kind.REMINDER, status=Delivery.Status.SENT).count() == 2
+    assert (
+        meeting.deliveries.with_status().filter(kind=Delivery.Kind.REMINDER, status=Delivery.Status.SENT).count() == 2
+    )
 
 
 def test_an_invitee_who_has_not_answered_gets_a_please_reply_reminder_and_one_who_accepted_a_plain_one(now):
@@ -96,7 +103,7 @@ def test_an_invitee_who_declined_gets_no_reminder_until_they_change_their_mind(n
     services.invitation_respond(invitation=invitation, response="declined", now=now + DAY)
     run_scan(now + 3 * DAY + 2 * HOUR)
     assert mail.outbox == []
-    assert set(invitation.deliveries.filter(kind="reminder").values_list("status", "reason")) == {
+    assert set(invitation.deliveries.with_status().filter(kind="reminder").values_list("status", "skip_reason")) == {
         ("skipped", engine.REASON_DECLINED)
     }
 
@@ -128,8 +135,8 @@ def test_rescheduling_moves_unsent_reminders_and_sends_an_updated_invitation_wit
     run_scan(now + 19 * DAY)
     assert _kinds(mail.outbox) == ["Merci de répondre"]  # the new 1-day reminder; no answer yet
     # The 7-day reminder was sent before the move and is not sent a second time.
-    assert meeting.deliveries.filter(kind="reminder", status="sent").count() == 2
-    assert not meeting.deliveries.filter(status__in=["pending", "sending"]).exists()
+    assert meeting.deliveries.with_status().filter(kind="reminder", status="sent").count() == 2
+    assert not meeting.deliveries.with_status().filter(status__in=["pending", "sending"]).exists()
 
 
 def test_moving_a_meeting_earlier_skips_reminders_whose_moment_is_already_past(now):
@@ -144,8 +151,8 @@ def test_moving_a_meeting_earlier_skips_reminders_whose_moment_is_already_past(n
     run_scan(now)
 
     assert _kinds(mail.outbox) == ["Mise à jour"]  # no burst of late reminders on top of the update
-    seven = meeting.deliveries.get(kind="reminder", offset_minutes=7 * 1440)
-    assert (seven.status, seven.reason) == ("skipped", engine.REASON_MOVED_PAST)
+    seven = meeting.deliveries.with_status().get(kind="reminder", offset_minutes=7 * 1440)
+    assert (seven.status, seven.skip_reason) == ("skipped", engine.REASON_MOVED_PAST)
 
 
 def test_cancelling_sends_a_cancellation_and_no_more_reminders(now):
@@ -163,8 +170,10 @@ def test_cancelling_sends_a_cancellation_and_no_more_reminders(now):
     assert "METHOD:CANCEL" in ics
     assert "STATUS:CANCELLED" in ics
     assert "SEQUENCE:1" in ics
-    assert not meeting.deliveries.filter(kind="reminder", status="sent").exists()
-    assert set(meeting.deliveries.filter(kind="reminder").values_list("reason", flat=True)) == {engine.REASON_CANCELLED}
+    assert not meeting.deliveries.with_status().filter(kind="reminder", status="sent").exists()
+    assert set(meeting.deliveries.filter(kind="reminder").values_list("skip_reason", flat=True)) == {
+        engine.REASON_CANCELLED
+    }
 
 
 def test_one_email_per_address_even_if_two_records_share_it_or_a_person_is_invited_twice(now):
@@ -189,7 +198,7 @@ def test_a_reminder_missed_while_the_system_was_down_is_sent_late_if_the_meeting
     run_scan(now + 5 * DAY)  # down from day 2 to day 5: the 7-day moment (day 3) passed unseen
 
     assert _kinds(mail.outbox) == ["Merci de répondre"]
-    assert meeting.deliveries.get(kind="reminder").status == "sent"
+    assert meeting.deliveries.with_status().get(kind="reminder").status == "sent"
 
 
 def test_a_reminder_whose_meeting_has_started_is_skipped_with_the_reason(now):
@@ -201,18 +210,22 @@ def test_a_reminder_whose_meeting_has_started_is_skipped_with_the_reason(now):
     run_scan(now + 11 * DAY)  # down until after the meeting
 
     assert mail.outbox == []
-    reminder = meeting.deliveries.get(kind="reminder")
-    assert (reminder.status, reminder.reason) == ("skipped", engine.REASON_STARTED)
+    reminder = meeting.deliveries.with_status().get(kind="reminder")
+    assert (reminder.status, reminder.skip_reason, reminder.message) == ("skipped", engine.REASON_STARTED, None)
 
 
 def test_inviting_someone_after_a_reminders_moment_records_it_as_skipped(now):
     [person] = make_people(1)
     make_meeting(starts_at=now + 3 * DAY, now=now, people=[person])
 
-    seven, one = Delivery.objects.filter(kind="reminder").order_by("-offset_minutes")
+    seven, one = Delivery.objects.with_status().filter(kind="reminder").order_by("-offset_minutes")
 
-    assert (seven.status, seven.reason) == ("skipped", engine.REASON_INVITED_LATE)
+    assert (seven.status, seven.skip_reason) == ("skipped", engine.REASON_INVITED_LATE)
     assert one.status == "pending"
+
+
+def _message(delivery: Delivery) -> Message:
+    return Delivery.objects.select_related("message").get(pk=delivery.pk).message
 
 
 def test_a_transient_smtp_error_is_retried_later_with_backoff_and_a_permanent_one_is_recorded(smtp_sink, now):
@@ -221,147 +234,174 @@ def test_a_transient_smtp_error_is_retried_later_with_backoff_and_a_permanent_on
     smtp_sink.fail_next(1, "451 4.3.0 Try again later")
 
     run_scan(now)
-    retried = Delivery.objects.get(kind="invitation", status="pending")
-    assert retried.attempts == 1
-    assert "451" in retried.reason
-    assert now + datetime.timedelta(seconds=45) <= retried.next_attempt_at <= now + datetime.timedelta(seconds=60)
+    retried = Delivery.objects.with_status().get(kind="invitation", status="pending")
+    message = _message(retried)
+    assert message.attempts == 1
+    assert "451" in message.last_error
+    assert now + datetime.timedelta(seconds=45) <= message.next_attempt_at <= now + datetime.timedelta(seconds=60)
     assert len(smtp_sink.messages) == 1
 
     run_scan(now + datetime.timedelta(seconds=30))  # not yet
     assert len(smtp_sink.messages) == 1
     run_scan(now + datetime.timedelta(minutes=2))
     assert len(smtp_sink.messages) == 2
-    assert Delivery.objects.get(pk=retried.pk).status == "sent"
+    assert Delivery.objects.with_status().get(pk=retried.pk).status == "sent"
 
     smtp_sink.fail_next(1, "550 5.1.1 No such user")
     run_scan(now + 9 * DAY)
-    failed = Delivery.objects.get(kind="reminder", status="failed")
-    assert "550" in failed.reason
-    assert "permanent" in failed.reason
+    failed = Delivery.objects.with_status().get(kind="reminder", status="failed")
+    assert "550" in failed.reason_text
+    assert "permanent" in failed.reason_text
     assert len(smtp_sink.messages) == 3
 
 
-def test_backoff_is_capped_below_the_broker_visibility_timeout(settings):
-    assert engine.backoff(30) <= datetime.timedelta(seconds=settings.MEETINGS_RETRY_BACKOFF_CAP)
-    if settings.REDIS_URL:
-        assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > settings.MEETINGS_RETRY_BACKOFF_CAP
-
-
 def test_a_transient_error_that_never_clears_ends_as_failed_after_the_maximum_attempts(smtp_sink, settings, now):
-    settings.MEETINGS_MAX_ATTEMPTS = 3
+    settings.OUTBOX_MAX_ATTEMPTS = 3
     make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1), reminder_offsets=[1440])
     smtp_sink.fail_next(5)
 
     for minutes in (0, 5, 30):
         run_scan(now + datetime.timedelta(minutes=minutes))
 
-    invitation = Delivery.objects.get(kind="invitation")
-    assert (invitation.status, invitation.attempts) == ("failed", 3)
-    assert "gave up after 3 attempts" in invitation.reason
+    invitation = Delivery.objects.with_status().get(kind="invitation")
+    assert (invitation.status, _message(invitation).attempts) == ("failed", 3)
+    assert "gave up after 3 attempts" in invitation.reason_text
 
 
-def test_a_delivery_handed_to_smtp_but_never_recorded_is_flagged_for_staff_and_not_sent_again(now):
-    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+def test_a_meeting_e_mail_handed_to_smtp_but_never_recorded_is_flagged_for_staff_and_not_sent_again(now):
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1), reminder_offsets=[1440])
+    engine.scan(now=now)
     delivery = Delivery.objects.get(kind="invitation")
     # A worker handed the message over and died before the server's answer was recorded.
-    Delivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=now, handed_at=now)
+    Message.objects.filter(pk=delivery.message_id).update(status="sending", claimed_at=now, handed_at=now)
 
     run_scan(now + datetime.timedelta(minutes=14))
-    assert Delivery.objects.get(pk=delivery.pk).stuck_flagged_at is None
+    assert _message(delivery).uncertain_at is None
     run_scan(now + datetime.timedelta(minutes=16))
-    engine.delivery_send(delivery_id=delivery.pk, now=now + datetime.timedelta(minutes=17))
+    run_scan(now + datetime.timedelta(minutes=30))
 
-    delivery.refresh_from_db()
-    assert delivery.status == "sending"
-    assert delivery.stuck_flagged_at == now + datetime.timedelta(minutes=16)
-    assert delivery.reason == engine.REASON_STUCK
+    assert Delivery.objects.with_status().get(pk=delivery.pk).status == "sending"
+    assert _message(delivery).uncertain_at == now + datetime.timedelta(minutes=16)
     assert mail.outbox == []
+    assert Message.objects.count() == 1  # the meetings scan does not enqueue it a second time
 
 
-def test_a_delivery_claimed_but_never_handed_over_is_released_after_the_lease_and_sent_once(now):
-    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
+def test_a_meeting_e_mail_claimed_but_never_handed_over_is_released_after_the_lease_and_sent_once(now):
+    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1), reminder_offsets=[1440])
+    engine.scan(now=now)
     delivery = Delivery.objects.get(kind="invitation")
     # A worker claimed it and died before the message reached the SMTP server's end-of-data.
-    Delivery.objects.filter(pk=delivery.pk).update(status="sending", claimed_at=now, attempts=1)
+    Message.objects.filter(pk=delivery.message_id).update(status="sending", claimed_at=now, attempts=1)
 
-    run_scan(now + engine.LEASE - datetime.timedelta(minutes=1))
-    assert (Delivery.objects.get(pk=delivery.pk).status, mail.outbox) == ("sending", [])
-    result = run_scan(now + engine.LEASE + datetime.timedelta(minutes=1))
-    run_scan(now + engine.LEASE + datetime.timedelta(minutes=20))
+    run_scan(now + outbox.lease() - datetime.timedelta(minutes=1))
+    assert (Delivery.objects.with_status().get(pk=delivery.pk).status, mail.outbox) == ("sending", [])
+    run_scan(now + outbox.lease() + datetime.timedelta(minutes=1))
+    run_scan(now + outbox.lease() + datetime.timedelta(minutes=20))
 
-    delivery.refresh_from_db()
-    assert result.released == 1
-    assert (delivery.status, delivery.attempts, delivery.stuck_flagged_at) == ("sent", 2, None)
+    message = _message(delivery)
+    assert (message.status, message.attempts, message.uncertain_at) == ("sent", 2, None)
     assert len(mail.outbox) == 1
 
 
-def test_a_sender_whose_row_was_released_meanwhile_abandons_its_message_and_only_the_new_owner_sends(
-    smtp_sink, now, monkeypatch
-):
-    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
-    delivery = Delivery.objects.get(kind="invitation")
-    build_message = engine.build_message
-    inner: list[str] = []
+def test_a_meeting_cancelled_after_a_reminder_was_enqueued_but_before_it_was_sent_sends_no_reminder(now):
+    [person] = make_people(1)
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[person], reminder_offsets=[1440])
+    run_scan(now)
+    mail.outbox.clear()
+    engine.scan(now=now + 9 * DAY)  # the reminder is due: enqueued in the outbox, not sent yet
+    reminder = meeting.deliveries.get(kind="reminder")
+    assert _message(reminder).status == Message.Status.PENDING
 
-    def slow_build(row, **kwargs):
-        # While this (slow) sender builds its message, a scan judges it gone and releases the
-        # row, and another sender claims and sends it.
-        monkeypatch.setattr(engine, "build_message", build_message)
-        Delivery.objects.filter(pk=row.pk).update(status="pending")
-        inner.append(engine.delivery_send(delivery_id=row.pk, now=now))
-        return build_message(row, **kwargs)
+    services.meeting_cancel(meeting=meeting, by=None, now=now + 9 * DAY)
+    run_scan(now + 9 * DAY)
 
-    monkeypatch.setattr(engine, "build_message", slow_build)
-    outcome = engine.delivery_send(delivery_id=delivery.pk, now=now)
-
-    delivery.refresh_from_db()
-    assert (inner, outcome) == (["sent"], "")
-    assert (delivery.status, delivery.attempts) == ("sent", 2)
-    # The first sender's body reached the server, but without its end-of-data mark: discarded.
-    wait_for(lambda: len(smtp_sink.messages) > 1, timeout=2)
-    assert len(smtp_sink.messages) == 1
+    assert _kinds(mail.outbox) == ["Annulation"]
+    reminder = Delivery.objects.with_status().get(pk=reminder.pk)
+    assert (reminder.status, reminder.skip_reason) == ("skipped", engine.REASON_CANCELLED)
+    assert _message(reminder).status == Message.Status.CANCELLED
 
 
-def test_a_connection_lost_after_the_hand_over_is_flagged_for_staff_not_retried(smtp_sink, now, monkeypatch):
-    from outbox import smtp
-
-    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
-    delivery = Delivery.objects.get(kind="invitation")
-    send = smtp._SMTP.send
-
-    def drop_after_the_mark(self, data):
-        send(self, data)
-        if data == b".\r\n":
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-    monkeypatch.setattr(smtp._SMTP, "send", drop_after_the_mark)
-    engine.delivery_send(delivery_id=delivery.pk, now=now)
-    run_scan(now + engine.LEASE + datetime.timedelta(minutes=30))
-
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.reason) == ("sending", 1, engine.REASON_UNANSWERED)
-    assert delivery.handed_at == delivery.stuck_flagged_at == now
-    assert wait_for(lambda: len(smtp_sink.messages) == 1)  # it had gone out: a retry would duplicate it
-
-
-def test_a_scan_enqueues_again_a_row_whose_task_was_lost_but_only_after_the_lease(now, monkeypatch):
-    make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
-    enqueued: list[int] = []
-    monkeypatch.setattr(engine, "enqueue", lambda ids: enqueued.extend(ids) or 0)
-
+def test_a_reminder_a_sender_claimed_before_the_cancellation_goes_out_and_counts_as_told(now):
+    [person] = make_people(1)
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[person], reminder_offsets=[1440])
     engine.scan(now=now)
-    engine.scan(now=now + datetime.timedelta(minutes=5))
-    assert len(enqueued) == 1
-    engine.scan(now=now + engine.LEASE + datetime.timedelta(minutes=1))
+    invitation_message = _message(meeting.deliveries.get(kind="invitation"))
+    # The invitation's sender claimed its row (it is going out) when staff cancel.
+    Message.objects.filter(pk=invitation_message.pk).update(status="sending", claimed_at=now)
 
-    assert len(enqueued) == 2
-    assert enqueued[0] == enqueued[1]
+    services.meeting_cancel(meeting=meeting, by=None, now=now + DAY)
+
+    assert Message.objects.get(pk=invitation_message.pk).status == "sending"  # not withdrawn under the sender
+    assert meeting.deliveries.filter(kind="cancellation").count() == 1  # they are told it is off
+
+
+def test_a_decline_or_a_withdrawal_after_the_reminder_was_enqueued_withdraws_it_from_the_outbox(now):
+    declining, withdrawn = make_people(2)
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[declining, withdrawn], reminder_offsets=[1440])
+    run_scan(now)
+    mail.outbox.clear()
+    engine.scan(now=now + 9 * DAY)
+
+    services.invitation_respond(
+        invitation=meeting.invitations.get(person=declining), response="declined", now=now + 9 * DAY
+    )
+    services.invitation_remove(invitation=meeting.invitations.get(person=withdrawn), now=now + 9 * DAY)
+    run_scan(now + 9 * DAY)
+
+    assert _kinds(mail.outbox) == ["Annulation"]  # the withdrawn person is told; no reminder goes out
+    reasons = set(meeting.deliveries.filter(kind="reminder").values_list("skip_reason", "message__status"))
+    assert reasons == {(engine.REASON_DECLINED, "cancelled"), (engine.REASON_UNINVITED, "cancelled")}
+
+
+def test_a_reminder_enqueued_then_moved_by_a_reschedule_goes_out_at_the_new_moment_with_the_new_time(now):
+    [person] = make_people(1)
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[person], reminder_offsets=[1440])
+    run_scan(now)
+    mail.outbox.clear()
+    engine.scan(now=now + 9 * DAY)  # enqueued with the old time, not sent yet
+
+    new_start = now + 20 * DAY
+    services.meeting_update(meeting=meeting, by=None, starts_at=new_start, ends_at=new_start + HOUR, now=now + 9 * DAY)
+    run_scan(now + 9 * DAY)
+    assert _kinds(mail.outbox) == ["Mise à jour"]
+    run_scan(now + 19 * DAY)
+
+    assert _kinds(mail.outbox) == ["Mise à jour", "Merci de répondre"]
+    when = formats.date_format(new_start.astimezone(PARIS), "DATETIME_FORMAT")
+    assert when in mail.outbox[1].subject
+    assert Message.objects.filter(kind="meeting.reminder", status="cancelled").count() == 1
+
+
+def test_a_scan_killed_mid_batch_enqueues_nothing_and_the_next_scan_enqueues_everything_once(now, monkeypatch):
+    from das.meetings import emails
+
+    make_meeting(starts_at=now + 10 * DAY, now=now - DAY, people=make_people(3), reminder_offsets=[1440])
+    Delivery.objects.update(message=None)  # as if the invitations were still waiting
+    Message.objects.all().delete()
+    real_render = emails.render
+    calls = []
+
+    def render_then_die(delivery, **kwargs):
+        calls.append(delivery.pk)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process stops in the middle of the batch
+        return real_render(delivery, **kwargs)
+
+    monkeypatch.setattr(engine, "render", render_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        engine.scan(now=now)
+    assert Message.objects.count() == 0 and not Delivery.objects.exclude(message=None).exists()
+    monkeypatch.setattr(engine, "render", real_render)
+
+    assert engine.scan(now=now).enqueued == 3
+    assert engine.scan(now=now).enqueued == 0
+    assert Message.objects.count() == 3
 
 
 def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
     client, staff_user, area, monkeypatch, django_capture_on_commit_callbacks, now
 ):
-    from das.tasks import deliver
+    from outbox.tasks import send_messages
 
     calls = []
 
@@ -369,7 +409,7 @@ def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
         calls.append(args)
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(deliver, "apply_async", broker_down)
+    monkeypatch.setattr(send_messages, "apply_async", broker_down)
     people = make_people(2)
     client.force_login(staff_user)
     start = timezone.localtime(now + 10 * DAY)
@@ -393,7 +433,7 @@ def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
     assert response.status_code == 302
     assert sent.status_code == 302
     assert calls  # the enqueue was attempted and failed quietly
-    assert Delivery.objects.filter(kind="invitation", status="pending").count() == 1
+    assert Delivery.objects.with_status().filter(kind="invitation", status="pending").count() == 1
 
     call_command("send_due_reminders")
 
@@ -402,11 +442,13 @@ def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
 
 def test_the_command_runs_one_scan_synchronously(now, capsys):
     make_meeting(starts_at=now + 10 * DAY, people=make_people(2))
+    Delivery.objects.update(message=None)  # invitations left waiting (e.g. created by a script)
+    Message.objects.all().delete()
 
     call_command("send_due_reminders")
 
     assert len(mail.outbox) == 2
-    assert "2 due e-mails processed" in capsys.readouterr().out
+    assert "2 meeting e-mails enqueued, 0 skipped" in capsys.readouterr().out
     assert set(Invitation.objects.values_list("response", flat=True)) == {""}
 
 
@@ -426,3 +468,4 @@ def test_emails_follow_the_persons_language_when_there_is_one_and_french_otherwi
     [message] = mail.outbox
     assert message.subject.startswith("Invitation: ")
     assert "You are invited to the meeting" in message.body
+    assert Message.objects.get().language == "en"

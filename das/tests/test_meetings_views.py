@@ -13,6 +13,7 @@ from das.models import CalendarFeed, Delivery, Invitation, Meeting, Topic
 from das.tests.conftest import make_meeting, make_people, run_scan
 from das.tests.factories import MandateFactory, StrategicAreaFactory
 from members.tests.factories import PersonFactory, UserFactory
+from outbox.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +172,7 @@ def test_staff_reschedule_from_the_page_and_the_sequence_goes_up(client, staff_u
     committee.refresh_from_db()
     assert response.status_code == 302
     assert committee.sequence == 1
-    assert committee.deliveries.filter(kind="update", status="pending").count() == 1
+    assert committee.deliveries.with_status().filter(kind="update", status="pending").count() == 1
 
 
 def test_staff_cancel_from_the_page(client, staff_user, committee):
@@ -180,7 +181,7 @@ def test_staff_cancel_from_the_page(client, staff_user, committee):
     committee.refresh_from_db()
     assert response.status_code == 302
     assert committee.status == Meeting.Status.CANCELLED
-    assert not committee.deliveries.filter(status="pending").exists()
+    assert not committee.deliveries.with_status().filter(status="pending").exists()
 
 
 def test_staff_invite_someone_by_address_once(client, staff_user, committee):
@@ -288,20 +289,22 @@ def test_a_user_with_no_person_record_who_is_not_staff_is_refused(client, commit
     assert _as(client, UserFactory()).get("/meetings/").status_code == 403
 
 
-def test_staff_see_deliveries_in_the_admin_and_can_send_a_failed_one_again(client, committee):
+def test_staff_see_a_failed_delivery_with_its_outgoing_e_mail_and_send_it_again_from_the_outbox(client, committee):
     admin = UserFactory(is_staff=True, is_superuser=True)
     delivery = committee.deliveries.get(kind="invitation")
-    Delivery.objects.filter(pk=delivery.pk).update(status="failed", reason="SMTP error (permanent): 550")
+    message = delivery.message
+    Message.objects.filter(pk=message.pk).update(status="failed", attempts=1, last_error="SMTP error (permanent): 550")
     _as(client, admin)
 
-    listing = client.get(f"/admin/das/delivery/?meeting__id__exact={committee.pk}&attention=failed")
-    client.post("/admin/das/delivery/", {"action": "requeue", "_selected_action": [delivery.pk]})
+    listing = client.get(f"/admin/das/delivery/?meeting__id__exact={committee.pk}&attention=failed").content.decode()
+    page = client.get(f"/meetings/{committee.pk}/").content.decode()
+    client.post("/admin/outbox/message/", {"action": "requeue", "_selected_action": [message.pk]})
 
-    assert listing.status_code == 200
-    assert "550" in listing.content.decode()
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == ("pending", 0)
-    assert admin.email in delivery.reason
+    assert "550" in listing and f"/admin/outbox/message/{message.pk}/change/" in listing
+    assert "550" in page and f"/admin/outbox/message/{message.pk}/change/" in page  # the meeting's staff view
+    assert Delivery.objects.filter(pk=delivery.pk).with_status().get().status == "pending"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 0)
 
 
 def test_the_navigation_shows_meetings_to_kols_and_not_to_member_contacts(client, kol_user, contact_user):

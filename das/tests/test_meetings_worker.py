@@ -1,5 +1,5 @@
-"""The engine end to end: real worker processes, the configured broker (Redis in CI), a real
-SMTP server. Slow by nature; kept to what proves exactly-once delivery."""
+"""Meeting e-mails end to end through the outbox: real worker processes, the configured broker
+(Redis in CI), a real SMTP server. Slow by nature; kept to what proves exactly-once delivery."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from das.meetings.emails import message_id
 from das.models import Delivery
 from das.tests.conftest import make_meeting, make_people
 from medicen_portal.celery import app as celery_app
+from outbox import services as outbox
+from outbox.models import Message
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,20 +30,20 @@ def _meeting_with_due_reminders(monkeypatch, *, invitees: int, offsets: list[int
     are all due now (the system was down when they came due)."""
     now = timezone.now()
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "enqueue", lambda ids: 0)  # the invitations went out long ago
+        patch.setattr(outbox, "dispatch", lambda ids: 0)  # the invitations went out long ago
         meeting = make_meeting(
             starts_at=now + datetime.timedelta(hours=2),
             now=now - datetime.timedelta(days=10),
             people=make_people(invitees),
             reminder_offsets=offsets,
         )
-    meeting.deliveries.filter(kind=Delivery.Kind.INVITATION).update(status=Delivery.Status.SENT, sent_at=now)
+    Message.objects.filter(kind="meeting.invitation").update(status=Message.Status.SENT, sent_at=now)
     celery_app.control.purge()  # messages left in the broker by earlier runs
     return meeting
 
 
 def _reminders(meeting):
-    return meeting.deliveries.filter(kind=Delivery.Kind.REMINDER)
+    return meeting.deliveries.filter(kind=Delivery.Kind.REMINDER).with_status()
 
 
 def _message_ids(sink) -> Counter:
@@ -53,34 +55,38 @@ def test_three_concurrent_scans_and_every_task_delivered_twice_send_each_reminde
 ):
     meeting = _meeting_with_due_reminders(monkeypatch, invitees=1000, offsets=[7 * 1440, 1440])
     reminders = _reminders(meeting)
-    assert reminders.filter(status=Delivery.Status.PENDING).count() == 2000
+    assert reminders.filter(status=Delivery.Status.PENDING, message=None).count() == 2000
     start_celery_worker(concurrency=2, pool="prefork")
 
     results, errors = [], []
 
-    def scan() -> None:
+    def scan(scanner) -> None:
         try:
-            results.append(engine.scan())
+            results.append(scanner())
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=scan) for _ in range(3)]
+    # Three meetings scans and two outbox scans at once (each hands its batches to the worker).
+    scanners = [engine.scan] * 3 + [outbox.scan] * 2
+    threads = [threading.Thread(target=scan, args=(scanner,)) for scanner in scanners]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sum(r.claimed for r in results) == 2000  # the scans split the rows, none claimed twice
+    # The meetings scans split the rows: each reminder enqueued once, one outbox message each.
+    assert sum(r.enqueued for r in results if isinstance(r, engine.ScanResult)) == 2000
+    assert Message.objects.filter(kind="meeting.reminder").count() == 2000
     # Every task delivered a second time, as a broker may after a connection loss.
-    engine.enqueue(list(reminders.values_list("pk", flat=True)))
+    outbox.dispatch(list(reminders.values_list("message_id", flat=True)))
 
     done = wait_for(
         lambda: not reminders.filter(status__in=["pending", "sending"]).exists() and len(smtp_sink.messages) >= 2000,
         timeout=240,
     )
-    assert done, (reminders.values("status").annotate(), len(smtp_sink.messages))
+    assert done, (list(reminders.values("status").annotate()), len(smtp_sink.messages))
     wait_for(lambda: False, timeout=2)  # any late duplicate would arrive now
 
     assert len(smtp_sink.messages) == 2000
@@ -95,7 +101,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(smtp_si
     meeting = _meeting_with_due_reminders(monkeypatch, invitees=300, offsets=[1440])
     reminders = _reminders(meeting)
     doomed = start_celery_worker(name="doomed")
-    engine.scan()
+    engine.scan()  # enqueues the 300 reminders; their batches go to the broker on commit
 
     assert wait_for(lambda: reminders.filter(status=Delivery.Status.SENT).count() >= 40, timeout=120)
     os.kill(doomed.pid, signal.SIGKILL)
@@ -104,28 +110,28 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(smtp_si
     assert sent_at_kill < 300, "the worker finished before it could be killed: make the batch bigger"
 
     start_celery_worker(name="restarted")
-    # The killed worker's own message is lost to it (unacknowledged with Redis, consumed with
-    # the file broker), and the row it was sending stays in "sending": once the lease is over,
-    # a scan releases that row (it was not handed over) and enqueues both again.
-    wait_for(
-        lambda: reminders.filter(status=Delivery.Status.PENDING, enqueued_at__isnull=False).count() <= 2, timeout=120
-    )
-    engine.scan(now=timezone.now() + engine.LEASE + datetime.timedelta(minutes=1))
-    assert wait_for(lambda: not reminders.filter(status=Delivery.Status.PENDING).exists(), timeout=120)
-    engine.scan(now=timezone.now() + datetime.timedelta(minutes=16))
+    # The killed worker's batch is lost to it (unacknowledged with Redis, consumed with the
+    # file broker), and the rows it had claimed stay in "sending": once the lease is over, an
+    # outbox scan releases those not handed over (they did not go out) and sends them again.
+    outbox.scan()  # batches the killed worker had reserved but not started
+    outbox.scan(now=timezone.now() + outbox.lease() + datetime.timedelta(minutes=1))
+    assert wait_for(lambda: not reminders.filter(status__in=["pending"]).exists(), timeout=120)
+    assert wait_for(lambda: reminders.filter(status="sending").count() <= 1, timeout=60)
+    outbox.scan(now=timezone.now() + datetime.timedelta(minutes=16))
     wait_for(lambda: False, timeout=2)  # any late duplicate would arrive now
 
     received = _message_ids(smtp_sink)
     assert max(received.values()) == 1  # nothing sent twice
+    assert Message.objects.filter(kind="meeting.reminder").count() == 300  # the meetings scan enqueued each once
     # Only a kill after a hand-over (between marking the row and the server's answer) leaves a
     # row in "sending". Whether that one e-mail went out depends on whether the end-of-data mark
     # left before the kill, which nobody can know: the row is flagged for staff, never re-sent.
     # So every reminder either reached the sink, or is that one flagged row: nothing is lost
     # silently.
-    stuck = reminders.filter(status=Delivery.Status.SENDING)
+    stuck = reminders.filter(status=Delivery.Status.SENDING).select_related("message")
     assert stuck.count() <= 1
-    assert all(row.handed_at and row.stuck_flagged_at for row in stuck)
+    assert all(row.message.handed_at and row.message.uncertain_at for row in stuck)
     assert reminders.filter(status=Delivery.Status.SENT).count() + stuck.count() == 300
-    expected = {message_id(row) for row in reminders}
+    expected = {message_id(row) for row in reminders.select_related("meeting")}
     assert set(received) <= expected
-    assert expected - set(received) <= {message_id(row) for row in stuck}
+    assert expected - set(received) <= {message_id(row) for row in stuck.select_related("meeting")}

@@ -12,6 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from medicen_portal.tests.test_permission_matrix import MATRIX, _request
 from members.models import User
 from members.tests.factories import UserFactory
+from outbox import services as outbox
+from outbox.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -123,19 +125,23 @@ def test_staff_not_yet_enrolled_must_enter_their_password_again_before_seeing_a_
 
 
 def test_enrolling_e_mails_the_owner_and_shows_backup_codes_once(
-    client, staff, required, mailoutbox, django_capture_on_commit_callbacks
+    client, staff, required, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
     client.force_login(staff)
     client.post("/accounts/two-factor/", {"password": PASSWORD})
     client.get("/accounts/two-factor/")
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
 
+    monkeypatch.setattr(outbox, "dispatch", outbox.send_synchronously())  # the outbox's worker, in this process
+
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/two-factor/", {"token": _code(device)})
+        assert mailoutbox == []  # nothing leaves before the commit
 
     codes = list(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
     assert len(codes) == 10
     assert all(code in response.content.decode() for code in codes)
+    assert Message.objects.get(kind="account.second_factor").to == [staff.email]  # through the outbox
     assert [message.to for message in mailoutbox] == [[staff.email]]
     assert "second factor" in mailoutbox[0].subject.lower() or "facteur" in mailoutbox[0].subject.lower()
     assert client.get(reverse("projects:list")).status_code == 200
@@ -169,9 +175,10 @@ def test_a_wrong_code_does_not_verify_the_session(client, staff, required):
 
 
 def test_new_backup_codes_need_a_verified_session_and_are_e_mailed(
-    client, staff, required, mailoutbox, django_capture_on_commit_callbacks
+    client, staff, required, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
     _verified_session(client, staff)
+    monkeypatch.setattr(outbox, "dispatch", outbox.send_synchronously())
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/two-factor/backup-codes/")
@@ -179,6 +186,7 @@ def test_new_backup_codes_need_a_verified_session_and_are_e_mailed(
     assert response.status_code == 200
     assert StaticToken.objects.filter(device__user=staff).count() == 10
     assert len(mailoutbox) == 1
+    assert Message.objects.filter(kind="account.second_factor", status="sent").count() == 1
 
 
 def test_the_verify_page_does_not_redirect_elsewhere(client, staff, required):

@@ -26,6 +26,7 @@ from members.models import MembershipYear, Organisation, Person, User
 from members.selectors import membership_mix
 from members.services import person_anonymise
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
+from outbox.models import Message
 from projects import services
 from projects.models import Attachment, Notification, Project, Review
 from projects.selectors import impact_figures
@@ -190,12 +191,15 @@ def test_an_anonymised_person_no_longer_shows_among_the_organisations_contacts(c
 
 @pytest.mark.django_db
 def test_pending_emails_to_an_anonymised_person_are_skipped_and_meeting_updates_leave_them_out(leaver, staff):
-    deliveries = Delivery.objects.filter(invitation__person=leaver)
+    deliveries = Delivery.objects.filter(invitation__person=leaver).with_status()
     assert deliveries.filter(status=Delivery.Status.PENDING).exists()
+    enqueued = list(deliveries.exclude(message=None).values_list("message_id", flat=True))
+    assert enqueued  # the invitation was handed to the outbox and is waiting for a sender
 
     person_anonymise(person=leaver, by=staff)
 
-    assert set(deliveries.values_list("status", "reason")) == {(Delivery.Status.SKIPPED, engine.REASON_ANONYMISED)}
+    assert set(deliveries.values_list("status", "skip_reason")) == {(Delivery.Status.SKIPPED, engine.REASON_ANONYMISED)}
+    assert set(Message.objects.filter(pk__in=enqueued).values_list("status", flat=True)) == {"cancelled"}
     meeting = Meeting.objects.get()
     meeting_services.meeting_update(meeting=meeting, by=staff, place="Hôpital Cochin")
     assert not deliveries.filter(kind=Delivery.Kind.UPDATE).exists()

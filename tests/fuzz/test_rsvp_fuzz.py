@@ -62,7 +62,7 @@ def tokens(draw, invitation: Invitation, other: Invitation) -> str:
 def state() -> list:
     return [
         list(Invitation.objects.order_by("pk").values_list("pk", "response", "responded_at")),
-        list(Delivery.objects.order_by("pk").values_list("pk", "status", "reason", "next_attempt_at")),
+        list(Delivery.objects.order_by("pk").values_list("pk", "skip_reason", "due_at", "message_id")),
     ]
 
 
