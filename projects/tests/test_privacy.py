@@ -58,6 +58,8 @@ def leaver(project, owner):
     person = owner.person
     person.is_primary_contact = person.is_billing_contact = True
     person.position = "CEO"
+    # A name no factory makes, so "not in the audit log" cannot be fooled by a namesake.
+    person.last_name = "Quenouillère-Zabrowski"
     person.save()
     partner = project.partners.get(organisation=project.lead_organisation)
     partner.contact_name, partner.contact_email = person.full_name, person.email
