@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -207,7 +208,8 @@ def dispatch(message_ids: list[int]) -> int:
     from kombu.exceptions import OperationalError as BrokerError
     from redis.exceptions import RedisError
 
-    from outbox.tasks import send_messages
+    # Found by name in the Celery app's registry: outbox.tasks imports this module.
+    send_messages = current_app.tasks["outbox.send_messages"]
 
     for start in range(0, len(message_ids), BATCH_SIZE):
         chunk = message_ids[start : start + BATCH_SIZE]
