@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -57,8 +56,8 @@ class DeclineForm(forms.Form):
     )
 
 
-def _duplicate_links(duplicates: list, *, separator: str = "") -> str:
-    """Links to the matching organisations and applications: list items, or lines joined by `separator`."""
+def _duplicate_links(duplicates: list) -> str:
+    """Links to the matching organisations and applications, as list items."""
 
     def link(match) -> tuple:
         if isinstance(match, Organisation):
@@ -68,9 +67,7 @@ def _duplicate_links(duplicates: list, *, separator: str = "") -> str:
         return url, match.organisation_name, gettext("application")
 
     return format_html_join(
-        separator,
-        '<a href="{}">{}</a> ({}, SIREN {})' if separator else '<li><a href="{}">{}</a> ({}, SIREN {})</li>',
-        ((*link(m), m.siren or "—") for m in duplicates),
+        "", '<li><a href="{}">{}</a> ({}, SIREN {})</li>', ((*link(m), m.siren or "—") for m in duplicates)
     )
 
 
@@ -122,7 +119,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         duplicates = applications.application_duplicates([obj]).get(obj.pk, [])
         if not duplicates:
             return gettext("None found (same SIREN, or a similar name, among organisations and applications).")
-        return _duplicate_links(duplicates, separator=mark_safe("<br>"))
+        return format_html('<ul class="mb-0 ps-3">{}</ul>', _duplicate_links(duplicates))
 
     @admin.display(description=_("organisation created"))
     def organisation_link(self, obj: MembershipApplication) -> str:
