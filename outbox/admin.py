@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -28,12 +30,22 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _as_data(value, *, language: str = "") -> str:
+    """Shown as it is sent, not as the portal's prose: marked translate="no" (and with the e-mail's
+    own language), so neither a browser's translator nor the page walk's French checks touch it."""
+    return format_html('<div class="outbox-data" lang="{}" translate="no">{}</div>', language, linebreaksbr(value))
+
+
 class AttachmentInline(admin.TabularInline):
     model = Attachment
-    fields = ["filename", "mimetype", "file"]
+    fields = ["filename", "mime_type", "file"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("type"))
+    def mime_type(self, obj: Attachment) -> str:
+        return format_html('<code translate="no">{}</code>', obj.mimetype)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -49,10 +61,12 @@ class MessageAdmin(admin.ModelAdmin):
     inlines = [AttachmentInline]
     list_per_page = 50
     readonly_fields = [
-        "key", "kind", "from_email", "to", "reply_to", "subject", "body", "html", "language", "headers", "status",
+        "key", "kind", "from_email", "to", "reply_to", "subject", "text_body", "html_body", "language", "headers_sent",
+        "status",
         "attempts", "next_attempt_at", "enqueued_at", "claimed_at", "handed_at", "uncertain_at", "sent_at",
         "last_error", "message_id", "created_at", "updated_at",
     ]  # fmt: skip
+    fields = readonly_fields  # the e-mail's bodies and headers once, shown as data (below)
 
     def get_ordering(self, request):
         # Failed and uncertain first: they are what staff come here for.
@@ -63,6 +77,18 @@ class MessageAdmin(admin.ModelAdmin):
             output_field=IntegerField(),
         )
         return [attention.asc(), "-created_at", "-pk"]
+
+    @admin.display(description=_("text body"))
+    def text_body(self, obj: Message) -> str:
+        return _as_data(obj.body, language=obj.language)
+
+    @admin.display(description=_("HTML body"))
+    def html_body(self, obj: Message) -> str:
+        return _as_data(obj.html, language=obj.language)
+
+    @admin.display(description=_("headers"))
+    def headers_sent(self, obj: Message) -> str:
+        return _as_data("\n".join(f"{name}: {value}" for name, value in (obj.headers or {}).items()))
 
     @admin.display(description=_("to"))
     def recipients(self, obj: Message) -> str:

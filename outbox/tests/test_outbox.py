@@ -317,3 +317,19 @@ def test_a_sender_killed_after_the_server_accepted_a_message_never_sends_it_twic
     assert sorted(m["Message-ID"] for m in smtp_sink.messages) == sorted(
         [first.message_id or services.message_id_for(first), second.message_id]
     )
+
+
+def test_staff_read_an_e_mail_once_as_it_was_sent_marked_as_data_not_prose(admin_client):
+    from outbox.services import attach_file
+
+    message = _enqueue(
+        body="Ordre du jour: vote",
+        language="en",
+        attachments=[attach_file("invite.ics", b"BEGIN:VCALENDAR", "text/calendar; method=REQUEST")],
+    )
+
+    page = admin_client.get(f"/admin/outbox/message/{message.pk}/change/").content.decode()
+
+    assert page.count("Ordre du jour: vote") == 1
+    assert '<div class="outbox-data" lang="en" translate="no">Ordre du jour: vote</div>' in page
+    assert '<code translate="no">text/calendar; method=REQUEST</code>' in page

@@ -1,7 +1,14 @@
 // What test_pages.py reads of each page once: its text (for English on a French page), links, POST forms.
 (() => {
-  const texts = [document.body.innerText];
   const pageLanguage = document.documentElement.lang;
+  // Data shown as it is (an e-mail as sent, a MIME type) is marked translate="no" or carries its
+  // own language: it is not the page's prose, so it is hidden while the text is read.
+  const data = [...document.body.querySelectorAll("[translate=no], [lang]")].filter(
+    (el) => el.getAttribute("translate") === "no" || (el.lang && el.lang !== pageLanguage));
+  const shown = data.map((el) => el.style.display);
+  data.forEach((el) => { el.style.display = "none"; });
+  const texts = [document.body.innerText];
+  data.forEach((el, i) => { el.style.display = shown[i]; });
   for (const el of document.querySelectorAll("[aria-label], [title], [placeholder], img[alt]")) {
     const marked = el.closest("[lang]");
     if (marked && marked.lang !== pageLanguage) continue;  // "English" on the EN button is right
