@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import random
 
-from django.apps import apps
 from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
@@ -13,6 +12,7 @@ from faker import Faker
 from das.meetings import engine, services
 from das.meetings.schedule import PARIS
 from das.models import Invitation, Mandate, Meeting, StrategicArea, Topic
+from members.models import Person
 from outbox.models import Message
 
 # Topics named in the announcement of 10 October 2019, then a few plausible others: what
@@ -60,7 +60,6 @@ OTHER_TOPICS = [
 
 def _give_kols_demo_addresses() -> None:
     """The published governance has no e-mail addresses; demo invitations need some."""
-    Person = apps.get_model("members", "Person")
     holders = Person.objects.filter(pk__in=Mandate.objects.current().values("person_id"), email="")
     for person in holders:
         person.email = f"{slugify(person.first_name)}.{slugify(person.last_name)}@kol.medicen.example"
@@ -75,9 +74,7 @@ def seed_das_demo(*, rng: random.Random, fake: Faker) -> None:
         return
     _give_kols_demo_addresses()
     areas = {area.code: area for area in StrategicArea.objects.all()}
-    kols = list(
-        apps.get_model("members", "Person").objects.filter(pk__in=Mandate.objects.current().values("person_id"))
-    )
+    kols = list(Person.objects.filter(pk__in=Mandate.objects.current().values("person_id")))
     topics = []
     for title, description, codes in ANNOUNCED_TOPICS + OTHER_TOPICS:
         author = rng.choice(kols) if kols else None

@@ -4,19 +4,19 @@ import datetime
 import tomllib
 from pathlib import Path
 
-from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from das.models import Mandate, SeedRecord, StrategicArea
+from members.models import Organisation, Person, organisation_name_key
 
 GOVERNANCE_FILE = Path(__file__).resolve().parent / "data" / "governance.toml"
 
 
 def _member_organisation_id(names: list[str]) -> int | None:
     """The member organisation whose normalised name is one of `names` (None unless exactly one)."""
-    Organisation = apps.get_model("members", "Organisation")
-    from members.models import organisation_name_key
-
     for name in names:
         if not name:
             continue
@@ -80,7 +80,6 @@ def governance_load(*, path: Path = GOVERNANCE_FILE) -> dict[str, int]:
     mandate's affiliation is linked to the member organisation of that name, when there is
     one. Returns counts of created rows.
     """
-    Person = apps.get_model("members", "Person")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     start: datetime.date = data["mandate_start"]
     areas, people, mandates = [0], [0], [0]
@@ -158,9 +157,16 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
     """Anonymisation, das side: revoke the calendar feed, skip pending e-mails, scrub addresses.
 
     Mandates, invitations, answers and attendance stay (past records, committee figures);
-    the person's address and the titles published on their mandates go. Runs inside
+    the person's address and the titles published on their mandates go. Refused (ValidationError)
+    while the person holds a current mandate: staff end it first. Runs inside
     person_anonymise()'s transaction.
     """
+    if Mandate.objects.as_of(timezone.localdate(now)).filter(person=person).exists():
+        raise ValidationError(
+            _("%(person)s holds a current governance mandate: end it before anonymising them."),
+            code="current_mandate",
+            params={"person": person},
+        )
     from das.meetings import engine
     from das.models import CalendarFeed, Delivery, Invitation
 

@@ -522,7 +522,6 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
     """
     from auditlog.context import disable_auditlog
     from auditlog.models import LogEntry
-    from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
 
     now = now or timezone.now()
@@ -530,14 +529,9 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.anonymised_at is not None:
         return person
-    Mandate = apps.get_model("das", "Mandate")
-    if Mandate.objects.as_of(timezone.localdate(now)).filter(person=person).exists():
-        raise ValidationError(
-            _("%(person)s holds a current governance mandate: end it before anonymising them."),
-            code="current_mandate",
-            params={"person": person},
-        )
-    for path in settings.PERSONAL_DATA_ERASERS:  # each later app's part (das, projects): members imports none
+    # Each later app's part (das, projects): members imports none. An eraser may refuse (das: a
+    # person who holds a current mandate) by raising ValidationError: the transaction undoes it all.
+    for path in settings.PERSONAL_DATA_ERASERS:
         import_string(path)(person=person, now=now)
 
     user = person.user
@@ -578,6 +572,9 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
         entry.object_repr = str(person)
         entry.save(update_fields=["changes", "changes_text", "serialized_data", "additional_data", "object_repr"])
     # Entries about their mandates are named after them ("President — DAS — Dr X").
+    from django.apps import apps
+
+    Mandate = apps.get_model("das", "Mandate")
     mandate_type = ContentType.objects.get_for_model(Mandate)
     for mandate in Mandate.objects.filter(person=person).select_related("area"):
         LogEntry.objects.filter(content_type=mandate_type, object_pk=str(mandate.pk)).update(object_repr=str(mandate))

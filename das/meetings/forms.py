@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from das.meetings.schedule import describe_offset, parse_offsets
 from das.meetings.services import invitation_address
 from das.models import Invitation, Meeting, StrategicArea, Topic, validate_reminder_offsets
+from members.models import Person
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -68,7 +68,6 @@ class InviteForm(forms.Form):
     email = forms.CharField(label=_("E-mail address or name of a person in the directory"), max_length=254)
 
     def clean_email(self):
-        Person = apps.get_model("members", "Person")
         query = " ".join(self.cleaned_data["email"].split())
         people = Person.objects.filter(anonymised_at__isnull=True).select_related("user", "organisation")
         if "@" in query:

@@ -13,7 +13,6 @@ import secrets
 import uuid
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, Q
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from das.meetings import engine
 from das.meetings.schedule import reminder_moment
 from das.models import AgendaItem, CalendarFeed, Delivery, Invitation, Mandate, Meeting, StrategicArea, Topic, TopicVote
+from members.models import Person
 from outbox.models import Message
 from outbox.services import messages_cancel
 
@@ -42,16 +42,12 @@ class MeetingError(ValidationError):
     """A request the meeting's state does not allow (cancelled, already over...)."""
 
 
-def _person_model():
-    return apps.get_model("members", "Person")
-
-
 def default_invitees(*, meeting: Meeting, day: datetime.date):
     """Current mandate holders: of every DAS for the KOL committee, of the one DAS for its board."""
     mandates = Mandate.objects.as_of(day)
     if meeting.committee == Meeting.Committee.DAS_BOARD:
         mandates = mandates.filter(area_id=meeting.area_id)
-    return _person_model().objects.filter(pk__in=mandates.values("person_id")).exclude(email="")
+    return Person.objects.filter(pk__in=mandates.values("person_id")).exclude(email="")
 
 
 def _reminder_row(invitation: Invitation, offset: int, now: datetime.datetime) -> Delivery:
