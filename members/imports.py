@@ -380,6 +380,36 @@ class _Similar:
         return verdict
 
 
+def check_header(table: Table, *, known, required, report: ImportReport) -> None:
+    """Header errors on line 1: a column twice, an unknown column, a required column missing."""
+    first_seen: dict[str, int] = {}
+    for position, column in enumerate(table.headers):
+        if not column:
+            continue
+        if column in first_seen:
+            report.errors.append(
+                RowProblem(
+                    line=1,
+                    column=column,
+                    message=_("This column appears twice (columns %(first)s and %(second)s): keep one.")
+                    % {"first": _column_letter(first_seen[column] + 1), "second": _column_letter(position + 1)},
+                )
+            )
+            continue
+        first_seen[column] = position
+        if column not in known:
+            report.errors.append(
+                RowProblem(
+                    line=1,
+                    column=column,
+                    message=_("Unknown column. The columns are: %(columns)s.") % {"columns": ", ".join(known)},
+                )
+            )
+    for column in required:
+        if column not in table.headers:
+            report.errors.append(RowProblem(line=1, column=column, message=_("This column is required.")))
+
+
 def members_import(
     *, content: bytes, dry_run: bool = False, by=None, progress: ProgressCallback | None = None
 ) -> ImportReport:
@@ -404,32 +434,7 @@ def members_import(
         return related_imports.related_import(kind=kind, table=table, report=report, by=by, progress=progress)
     resource = OrganisationResource()
     known = resource.column_names()
-    first_seen: dict[str, int] = {}
-    for position, column in enumerate(table.headers):
-        if not column:
-            continue
-        if column in first_seen:
-            report.errors.append(
-                RowProblem(
-                    line=1,
-                    column=column,
-                    message=_("This column appears twice (columns %(first)s and %(second)s): keep one.")
-                    % {"first": _column_letter(first_seen[column] + 1), "second": _column_letter(position + 1)},
-                )
-            )
-            continue
-        first_seen[column] = position
-        if column not in known:
-            report.errors.append(
-                RowProblem(
-                    line=1,
-                    column=column,
-                    message=_("Unknown column. The columns are: %(columns)s.") % {"columns": ", ".join(known)},
-                )
-            )
-    for column in OrganisationResource.REQUIRED_COLUMNS:
-        if column not in table.headers:
-            report.errors.append(RowProblem(line=1, column=column, message=_("This column is required.")))
+    check_header(table, known=known, required=OrganisationResource.REQUIRED_COLUMNS, report=report)
     if report.errors:
         return report
 

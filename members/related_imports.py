@@ -27,9 +27,9 @@ from members.imports import (
     Table,
     _audit,
     _chunks,
-    _column_letter,
     _filter_in,
     _Row,
+    check_header,
 )
 from members.models import MembershipYear, Organisation, Person
 from members.resources import ChoiceWidget, FrenchDateWidget, SirenWidget, TextWidget, _text
@@ -146,36 +146,6 @@ CELL = {
 
 
 # --- Import --------------------------------------------------------------------------------
-
-
-def _check_header(table: Table, kind: str, report: ImportReport) -> None:
-    known = COLUMNS[kind]
-    seen: dict[str, int] = {}
-    for position, column in enumerate(table.headers):
-        if not column:
-            continue
-        if column in seen:
-            report.errors.append(
-                RowProblem(
-                    line=1,
-                    column=column,
-                    message=_("This column appears twice (columns %(first)s and %(second)s): keep one.")
-                    % {"first": _column_letter(seen[column] + 1), "second": _column_letter(position + 1)},
-                )
-            )
-            continue
-        seen[column] = position
-        if column not in known:
-            report.errors.append(
-                RowProblem(
-                    line=1,
-                    column=column,
-                    message=_("Unknown column. The columns are: %(columns)s.") % {"columns": ", ".join(known)},
-                )
-            )
-    for column in REQUIRED[kind]:
-        if column not in table.headers:
-            report.errors.append(RowProblem(line=1, column=column, message=_("This column is required.")))
 
 
 def _parse(table: Table, kind: str) -> list[_Row]:
@@ -353,7 +323,7 @@ def related_import(
     """Import a contacts or membership-years file already read (members_import hands it over)."""
     notify = progress or (lambda phase, done, total: None)
     total = len(table.rows)
-    _check_header(table, kind, report)
+    check_header(table, known=COLUMNS[kind], required=REQUIRED[kind], report=report)
     if report.errors:
         return report
     rows = _parse(table, kind)
