@@ -161,7 +161,7 @@ class Portal:
             "trl_target": 6,
             "duration_months": 36,
             "total_budget": "2000000",
-            "requested_aid": "900000",
+            "requested_aid": "700000",  # 35 %: within the aid-rate ceilings whatever the lead (a large company: 25 %)
             "target_funder": "bpifrance",
             "target_programme": "i-Nov",
             "target_scope": "",
