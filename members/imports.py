@@ -567,16 +567,16 @@ FIELD = {field.name: field for field in Organisation._meta.fields}
 VALIDATED_FIELDS = [name for name in FIELD if name not in {"id", "slug", "logo", "name_key", "search_key"}]
 
 
-def _field_errors(instance: Organisation, names: Iterable[str], memo: dict) -> dict[str, list[str]]:
-    """`Model.clean_fields` for `names`, remembering each (field, value)'s verdict: a file repeats its
-    categories, statuses, postcodes and cities thousands of times, and no check here depends on the row."""
+def field_errors(instance, names: Iterable[str], memo: dict) -> dict[str, list[str]]:
+    """`Model.clean_fields` for `names`, remembering each (model, field, value)'s verdict: a file repeats
+    its categories, statuses, postcodes and cities thousands of times, and no check here depends on the row."""
     errors = {}
     for name in names:
-        field = FIELD[name]
+        field = instance._meta.get_field(name)
         value = getattr(instance, field.attname)
         if field.blank and value in field.empty_values:
             continue
-        key = (name, value)
+        key = (instance.__class__, name, value)
         if key not in memo:
             try:
                 field.clean(value, instance)
@@ -639,7 +639,7 @@ def _apply_and_validate(
             row.kind = "skip"
         # What is written is validated: every field of a new organisation, the changed ones of an update.
         checked = VALIDATED_FIELDS if row.kind == "new" else [name for name in row.changes if name in FIELD]
-        for attribute, messages in _field_errors(instance, checked, memo).items():
+        for attribute, messages in field_errors(instance, checked, memo).items():
             if attribute not in row.errors:
                 for message in messages:
                     row.error(attribute, message)

@@ -30,6 +30,7 @@ from members.imports import (
     _filter_in,
     _Row,
     check_header,
+    field_errors,
 )
 from members.models import MembershipYear, Organisation, Person
 from members.resources import ChoiceWidget, FrenchDateWidget, SirenWidget, TextWidget, _text
@@ -184,26 +185,6 @@ def _organisations_by_siren(rows: list[_Row]) -> dict[str, Organisation]:
     return found
 
 
-def _field_errors(instance, names: list[str], memo: dict) -> dict[str, list[str]]:
-    """Model field validation of `names`, each distinct (field, value) once (as the organisations' import does)."""
-    errors = {}
-    for name in names:
-        field = instance._meta.get_field(name)
-        value = getattr(instance, field.attname)
-        if field.blank and value in field.empty_values:
-            continue
-        key = (instance.__class__, name, value)
-        if key not in memo:
-            try:
-                field.clean(value, instance)
-                memo[key] = None
-            except ValidationError as error:
-                memo[key] = error.messages
-        if memo[key]:
-            errors[name] = memo[key]
-    return errors
-
-
 def _set(row: _Row, instance, attribute: str, value) -> None:
     old = getattr(instance, attribute)
     if old != value:
@@ -265,7 +246,7 @@ def _match_contacts(rows: list[_Row], organisations: dict[str, Organisation]) ->
         if row.kind == "update" and not row.changes:
             row.kind = "skip"
         names = [a for a in CONTACT_ATTRIBUTES.values() if a in row.changes or row.kind == "new"]
-        for attribute, messages in _field_errors(row.instance, names, memo).items():
+        for attribute, messages in field_errors(row.instance, names, memo).items():
             column = next(c for c, a in CONTACT_ATTRIBUTES.items() if a == attribute)
             if column not in row.errors:  # an empty required cell is reported once, by the parser
                 for message in messages:
@@ -307,7 +288,7 @@ def _match_years(rows: list[_Row], organisations: dict[str, Organisation]) -> No
         if row.kind == "update" and not row.changes:
             row.kind = "skip"
             continue
-        for messages in _field_errors(row.instance, ["status"], memo).values():
+        for messages in field_errors(row.instance, ["status"], memo).values():
             row.errors.setdefault("statut", []).extend(messages)
         # The model's check constraints, without their query per row.
         instance = row.instance
