@@ -331,3 +331,21 @@ def test_two_staff_approving_at_the_same_moment_create_one_organisation(fee_grid
     assert Person.objects.filter(email=application.email).count() == 1
     assert MembershipYear.objects.count() == 1
     assert Message.objects.filter(kind="members.invitation").count() == 1
+
+
+def test_only_staff_allowed_to_change_applications_may_decide_them(client):
+    application = make_application()
+    approve = f"/admin/members/membershipapplication/{application.pk}/approve/"
+    decline = f"/admin/members/membershipapplication/{application.pk}/decline/"
+    contact = UserFactory()
+    PersonFactory(organisation=OrganisationFactory(), user=contact, email=contact.email, is_primary_contact=True)
+    staff_without_the_right = UserFactory(is_staff=True)
+
+    client.force_login(contact)  # a member contact: sent to the admin's login
+    assert client.post(approve).status_code == 302 and "/admin/login/" in client.post(approve)["Location"]
+    client.force_login(staff_without_the_right)
+    assert client.post(approve).status_code == 403
+    assert client.post(decline, {"reason": "No."}).status_code == 403
+
+    assert MembershipApplication.objects.get().status == "submitted"
+    assert not Organisation.objects.filter(siren=application.siren).exists()
