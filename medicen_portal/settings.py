@@ -438,6 +438,13 @@ OUTBOX_RETRY_BACKOFF_CAP = env_int("OUTBOX_RETRY_BACKOFF_CAP", 900, minimum=60)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 7, minimum=1)
 # A row claimed (or enqueued) this long ago and still not handed over is taken as abandoned.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=30)
+# The sender's per-message writes (hand-over mark, "sent") on PostgreSQL: committed without
+# waiting for the disk flush by default. The hand-over mark must be committed before the
+# end-of-data mark goes out; a worker killed in between leaves the e-mail uncertain, so the
+# shorter that wait, the rarer such an e-mail. The cost: if PostgreSQL itself crashes (not a
+# restart) within a fraction of a second of a commit, that mark is lost and the e-mail may go
+# out twice. True waits for the flush (about 2 ms a message here, and a wider window).
+OUTBOX_SYNCHRONOUS_COMMIT = env_bool("OUTBOX_SYNCHRONOUS_COMMIT", False)
 if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= OUTBOX_RETRY_BACKOFF_CAP:
     raise ImproperlyConfigured("OUTBOX_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core import signing
@@ -56,39 +57,78 @@ def _subject(delivery: Delivery, meeting, when: str) -> str:
     return _("Reminder: %(title)s, %(when)s") % {"title": meeting.title, "when": when}
 
 
-def render(delivery: Delivery, *, now: datetime.datetime, key: str, agenda_topics: list[str] | None = None) -> Mail:
+# Stand-ins for what differs from one invitee to the next, in a body rendered once and shared
+# (control characters: a title, agenda or place cannot hold them).
+_NAME = "\x00name\x00"
+_ANSWER_URL = "\x00answer-url\x00"
+_TOKEN = "rsvp-token-stand-in"  # URL-safe, so reverse() leaves it as it is
+
+
+def _subject_and_body(
+    delivery: Delivery, *, person, answer_url: str, agenda_topics: list[str] | None
+) -> tuple[str, str]:
+    meeting = delivery.meeting
+    local_start = meeting.starts_at.astimezone(PARIS)
+    local_end = meeting.ends_at.astimezone(PARIS)
+    when = formats.date_format(local_start, "DATETIME_FORMAT")
+    context = {
+        "delivery": delivery,
+        "meeting": meeting,
+        "person": person,
+        "starts": local_start,
+        "ends": local_end,
+        "when": when,
+        "committee": meeting.committee_label,
+        "rsvp_accept": f"{answer_url}?answer={Invitation.Response.ACCEPTED}",
+        "rsvp_tentative": f"{answer_url}?answer={Invitation.Response.TENTATIVE}",
+        "rsvp_decline": f"{answer_url}?answer={Invitation.Response.DECLINED}",
+        "meeting_url": settings.SITE_URL + reverse("das:meeting_detail", args=[meeting.pk]),
+        "agenda_topics": agenda_topics
+        if agenda_topics is not None
+        else [item.topic.title for item in meeting.agenda_items.select_related("topic")],
+    }
+    return _subject(delivery, meeting, when), render_to_string(f"das/meetings/email/{delivery.kind}.txt", context)
+
+
+def render(
+    delivery: Delivery,
+    *,
+    now: datetime.datetime,
+    key: str,
+    agenda_topics: list[str] | None = None,
+    shared: dict | None = None,
+) -> Mail:
     """Render one delivery's e-mail for the outbox (with its .ics for invitations, updates and cancellations).
 
     `agenda_topics`: the meeting's topic titles, when the caller read them once for a batch.
+    `shared`: a dict the caller keeps for one batch: the body is then rendered once per meeting,
+    kind, variant and language, with the invitee's name and answer link put in afterwards
+    (rendering is most of an e-mail's cost; a test holds the two ways to the same text).
     """
     invitation = delivery.invitation
-    meeting = delivery.meeting
     person = invitation.person
     language = language_of(person)
-    answer_url = rsvp_url(invitation)  # signed once; the three answers differ by their query only
+    if shared is None:
+        answer_url = rsvp_url(invitation)  # signed once; the three answers differ by their query only
+    else:  # the URL reversed once for the batch (reverse() costs more than the signature)
+        if "rsvp" not in shared:
+            shared["rsvp"] = settings.SITE_URL + reverse("das:meeting_rsvp", args=[_TOKEN])
+        answer_url = shared["rsvp"].replace(_TOKEN, rsvp_token(invitation))
     with translation.override(language):
-        local_start = meeting.starts_at.astimezone(PARIS)
-        local_end = meeting.ends_at.astimezone(PARIS)
-        when = formats.date_format(local_start, "DATETIME_FORMAT")
-        context = {
-            "delivery": delivery,
-            "meeting": meeting,
-            "invitation": invitation,
-            "person": person,
-            "starts": local_start,
-            "ends": local_end,
-            "when": when,
-            "committee": meeting.committee_label,
-            "rsvp_accept": f"{answer_url}?answer={Invitation.Response.ACCEPTED}",
-            "rsvp_tentative": f"{answer_url}?answer={Invitation.Response.TENTATIVE}",
-            "rsvp_decline": f"{answer_url}?answer={Invitation.Response.DECLINED}",
-            "meeting_url": settings.SITE_URL + reverse("das:meeting_detail", args=[meeting.pk]),
-            "agenda_topics": agenda_topics
-            if agenda_topics is not None
-            else [item.topic.title for item in meeting.agenda_items.select_related("topic")],
-        }
-        subject = _subject(delivery, meeting, when)
-        body = render_to_string(f"das/meetings/email/{delivery.kind}.txt", context)
+        if shared is None:
+            subject, body = _subject_and_body(
+                delivery, person=person, answer_url=answer_url, agenda_topics=agenda_topics
+            )
+        else:
+            meeting = delivery.meeting
+            part = (meeting.pk, meeting.sequence, delivery.kind, delivery.variant, language)
+            if part not in shared:
+                stand_in = SimpleNamespace(full_name=_NAME)
+                shared[part] = _subject_and_body(
+                    delivery, person=stand_in, answer_url=_ANSWER_URL, agenda_topics=agenda_topics
+                )
+            subject, body = shared[part]
+            body = body.replace(_NAME, person.full_name).replace(_ANSWER_URL, answer_url)
     attachments = []
     if delivery.kind in (Delivery.Kind.INVITATION, Delivery.Kind.UPDATE, Delivery.Kind.CANCELLATION):
         cancel = delivery.kind == Delivery.Kind.CANCELLATION

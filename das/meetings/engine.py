@@ -120,8 +120,15 @@ def _take(rows: QuerySet[Delivery], *, now: datetime.datetime, limit: int) -> Sc
     topics: dict[int, list[str]] = {}  # one read of each meeting's agenda per batch
     for item in AgendaItem.objects.filter(meeting__in={d.meeting_id for d in to_send}).select_related("topic"):
         topics.setdefault(item.meeting_id, []).append(item.topic.title)
+    shared: dict = {}  # each meeting's body rendered once per kind, variant and language
     mails = [
-        render(delivery, now=now, key=message_key(delivery), agenda_topics=topics.get(delivery.meeting_id, []))
+        render(
+            delivery,
+            now=now,
+            key=message_key(delivery),
+            agenda_topics=topics.get(delivery.meeting_id, []),
+            shared=shared,
+        )
         for delivery in to_send
     ]
     for delivery, message in zip(to_send, messages_enqueue(mails), strict=True):

@@ -469,3 +469,35 @@ def test_emails_follow_the_persons_language_when_there_is_one_and_french_otherwi
     assert message.subject.startswith("Invitation: ")
     assert "You are invited to the meeting" in message.body
     assert Message.objects.get().language == "en"
+
+
+def test_a_batch_renders_each_body_once_and_every_invitee_still_reads_their_own_name_and_answer_link(now, monkeypatch):
+    from django.core import signing
+
+    from das.meetings import emails
+
+    stamp = signing.TimestampSigner().timestamp()
+    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: stamp)  # links signed "in one second"
+
+    people = make_people(4)
+    people[3].first_name, people[3].last_name = "Zoé", "D'Arc & Fils <test>"
+    people[3].save()
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=people, reminder_offsets=[1440])
+    services.invitation_respond(invitation=meeting.invitations.get(person=people[0]), response="accepted", now=now)
+    deliveries = list(
+        meeting.deliveries.select_related("meeting", "invitation", "invitation__person").order_by("kind", "pk")
+    )
+    for delivery in deliveries:
+        answered = delivery.invitation.response != Invitation.Response.NONE
+        delivery.variant = "reminder" if answered else "reply_request"
+
+    shared: dict = {}
+    batch = [emails.render(d, now=now, key=f"k{d.pk}", agenda_topics=[], shared=shared) for d in deliveries]
+    alone = [emails.render(d, now=now, key=f"k{d.pk}", agenda_topics=[]) for d in deliveries]
+
+    assert [(m.subject, m.body) for m in batch] == [(m.subject, m.body) for m in alone]
+    assert len(shared) < len(deliveries)  # bodies were shared
+    for delivery, mail_ in zip(deliveries, batch, strict=True):
+        assert "\x00" not in mail_.body
+        assert delivery.invitation.person.full_name in mail_.body
+        assert emails.rsvp_url(delivery.invitation) + "?answer=accepted" in mail_.body

@@ -333,3 +333,26 @@ def test_staff_read_an_e_mail_once_as_it_was_sent_marked_as_data_not_prose(admin
     assert page.count("Ordre du jour: vote") == 1
     assert '<div class="outbox-data" lang="en" translate="no">Ordre du jour: vote</div>' in page
     assert '<code translate="no">text/calendar; method=REQUEST</code>' in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)  # as in a worker: no transaction around the sender
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_the_senders_commits_wait_for_the_disk_only_when_configured_and_the_session_keeps_its_setting(
+    smtp_sink, settings, synchronous
+):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.OUTBOX_SYNCHRONOUS_COMMIT = synchronous
+    ids = [_enqueue(f"test:{i}", to=[f"p{i}@example.org"]).pk for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        result = messages_send(message_ids=ids)
+    assert result.sent == 3
+    assert Message.objects.filter(pk__in=ids, status="sent", handed_at__isnull=False).count() == 3
+    hand_overs = [q["sql"] for q in queries if "SET handed_at" in q["sql"]]
+    assert len(hand_overs) == 3  # one statement per message, each carrying the previous "sent" mark
+    asynchronous = [sql for sql in hand_overs if "CASE WHEN true THEN 'off'" in sql]
+    assert len(asynchronous) == (0 if synchronous else 3)
+    with connection.cursor() as cursor:  # a domain write later on this connection is durable as before
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
