@@ -61,7 +61,7 @@ def _subject(delivery: Delivery, meeting, when: str) -> str:
 # (control characters: a title, agenda or place cannot hold them).
 _NAME = "\x00name\x00"
 _ANSWER_URL = "\x00answer-url\x00"
-_TOKEN = "rsvp-token-stand-in"  # URL-safe, so reverse() leaves it as it is
+_SIGNED_PART = "rsvp-token-stand-in"  # URL-safe, so reverse() leaves it as it is
 
 
 def _subject_and_body(
@@ -112,8 +112,8 @@ def render(
         answer_url = rsvp_url(invitation)  # signed once; the three answers differ by their query only
     else:  # the URL reversed once for the batch (reverse() costs more than the signature)
         if "rsvp" not in shared:
-            shared["rsvp"] = settings.SITE_URL + reverse("das:meeting_rsvp", args=[_TOKEN])
-        answer_url = shared["rsvp"].replace(_TOKEN, rsvp_token(invitation))
+            shared["rsvp"] = settings.SITE_URL + reverse("das:meeting_rsvp", args=[_SIGNED_PART])
+        answer_url = shared["rsvp"].replace(_SIGNED_PART, rsvp_token(invitation))
     with translation.override(language):
         if shared is None:
             subject, body = _subject_and_body(
