@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from email import message_from_bytes
-from email import policy as email_policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
+from tests.support import SmtpSink, database_url_for_subprocess
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -37,59 +33,112 @@ def _cache_of_its_own(settings) -> None:
     }
 
 
-def _database_url_for_subprocess() -> str:
-    """The URL of the database the tests are using, for a process started by a test."""
-    from django.db import connection
+# --- One vocabulary of test users, for every app ---------------------------------------------
+# owner: the primary contact of `organisation` (an active, listed member startup); colleague: its
+# scientific contact; outsider: the primary contact of `other_organisation`; kol: the president
+# of `area`'s board; reviewer: another board member of `area` (vice-president), from an
+# organisation of their own; staff: the cluster's staff (is_staff, no other permission);
+# superuser: staff with every permission (the admin). An app's conftest sets the scene by
+# overriding `organisation`, `other_organisation` or `area`, never by redefining the users.
 
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+DAS = [
+    ("biological-diagnostics", "Diagnostic biologique", "Biological diagnostics"),
+    ("imaging", "Imagerie", "Imaging"),
+    ("biotherapies-molecules", "Biothérapies et molécules", "Biotherapies and molecules"),
+    ("digital-health", "Santé numérique", "Digital health"),
+    ("techno-therapies", "Technothérapies", "Techno-therapies"),
+]
 
 
-def free_port_for_tests() -> int:
-    """A local TCP port nothing listens on (for servers started by tests, or a dead broker)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _contact(organisation, *, email: str, **roles):
+    from members.tests.factories import contact
+
+    return contact(organisation, email=email, **roles)
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives.
+def _board_member(area, *, role: str, organisation=None):
+    from das.tests.factories import MandateFactory
+    from members.tests.factories import PersonFactory, UserFactory
 
-    `fail_next(n, reply)` makes it answer the next n messages with an error reply such as
-    "451 4.3.0 Try again later" (transient) or "550 5.1.1 No such user" (permanent).
-    """
+    user = UserFactory()
+    person = PersonFactory(user=user, email=user.email, **({"organisation": organisation} if organisation else {}))
+    MandateFactory(person=person, area=area, role=role)
+    return user
 
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
 
-        self.messages: list[EmailMessage] = []
-        self._failures: list[str] = []
-        self._lock = threading.Lock()
-        self.port = free_port_for_tests()  # aiosmtpd cannot start on port 0
-        self.url = f"smtp://127.0.0.1:{self.port}"
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+@pytest.fixture
+def organisation(db):
+    from members.tests.factories import OrganisationFactory
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
-        with self._lock:
-            if self._failures:
-                return self._failures.pop(0)
-            message = message_from_bytes(envelope.content, policy=email_policy.default)
-            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-            self.messages.append(message)
-        return "250 OK"
+    return OrganisationFactory(name="BioSense Diagnostics", slug="biosense", description="Tests rapides.")
 
-    def fail_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
-        with self._lock:
-            self._failures.extend([reply] * count)
 
-    def start(self) -> None:
-        self._controller.start()
+@pytest.fixture
+def other_organisation(db):
+    from members.tests.factories import OrganisationFactory
 
-    def stop(self) -> None:
-        self._controller.stop()
+    return OrganisationFactory(name="NeuroWave SAS", slug="neurowave")
+
+
+@pytest.fixture
+def owner(organisation):
+    return _contact(organisation, email=f"owner@{organisation.slug}.example", is_primary_contact=True)
+
+
+@pytest.fixture
+def colleague(organisation):
+    return _contact(organisation, email=f"colleague@{organisation.slug}.example", is_scientific_contact=True)
+
+
+@pytest.fixture
+def outsider(other_organisation):
+    return _contact(other_organisation, email=f"outsider@{other_organisation.slug}.example", is_primary_contact=True)
+
+
+@pytest.fixture
+def areas(db) -> dict:
+    """The five DAS, by code."""
+    from das.models import StrategicArea
+
+    return {
+        code: StrategicArea.objects.get_or_create(
+            code=code, defaults={"name_fr": fr, "name_en": en, "position": position}
+        )[0]
+        for position, (code, fr, en) in enumerate(DAS)
+    }
+
+
+@pytest.fixture
+def area(db):
+    from das.tests.factories import StrategicAreaFactory
+
+    return StrategicAreaFactory(code="imaging", name_fr="Imagerie", name_en="Imaging")
+
+
+@pytest.fixture
+def kol(area):
+    return _board_member(area, role="president")
+
+
+@pytest.fixture
+def reviewer(area):
+    from members.tests.factories import OrganisationFactory
+
+    return _board_member(area, role="vice_president", organisation=OrganisationFactory(name="Expert Lab"))
+
+
+@pytest.fixture
+def staff(db):
+    from members.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, email="staff@medicen.example")
+
+
+@pytest.fixture
+def superuser(db):
+    from members.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True, email="admin@medicen.example")
 
 
 @pytest.fixture
@@ -115,7 +164,7 @@ def start_celery_worker(request, transactional_db) -> Iterator[Callable[..., sub
     Every worker still running at the end of the test is stopped.
     """
     processes: list[tuple[subprocess.Popen, object]] = []
-    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "CELERY_TASK_ALWAYS_EAGER": "false"}
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "CELERY_TASK_ALWAYS_EAGER": "false"}
     if "smtp_sink" in request.fixturenames:
         env["EMAIL_URL"] = request.getfixturevalue("smtp_sink").url
 
@@ -147,16 +196,6 @@ def start_celery_worker(request, transactional_db) -> Iterator[Callable[..., sub
 def celery_worker_process(start_celery_worker) -> subprocess.Popen:
     """One real worker process (solo pool)."""
     return start_celery_worker()
-
-
-def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
-    """Poll `predicate` until it returns a truthy value or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conftest import wait_for
 from das.meetings import engine
 from das.meetings.emails import message_id
 from das.models import Delivery
@@ -21,6 +20,7 @@ from das.tests.conftest import make_meeting, make_people
 from medicen_portal.celery import app as celery_app
 from outbox import services as outbox
 from outbox.models import Message
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import free_port_for_tests
+from tests.support import free_port_for_tests
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

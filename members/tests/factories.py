@@ -59,3 +59,10 @@ class MembershipYearFactory(factory.django.DjangoModelFactory):
     paid_on = factory.LazyAttribute(
         lambda o: datetime.date(o.year, 2, 1) if o.status == MembershipYear.Status.ACTIVE else None
     )
+
+
+def contact(organisation: Organisation, *, email: str, **roles):
+    """A person of `organisation` with a login; returns the user."""
+    user = UserFactory(email=email)
+    PersonFactory(organisation=organisation, user=user, email=email, **roles)
+    return user

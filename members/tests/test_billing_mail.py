@@ -11,8 +11,7 @@ from members import billing
 from members.billing_mail import invoice_email_enqueue, invoice_reminders_enqueue, invoices_without_email
 from members.models import Invoice, MembershipYear
 from members.tasks import invoice_emails_daily
-from members.tests.conftest import contact
-from members.tests.factories import MembershipYearFactory, OrganisationFactory
+from members.tests.factories import MembershipYearFactory, OrganisationFactory, contact
 from outbox.models import Message
 
 pytestmark = pytest.mark.django_db

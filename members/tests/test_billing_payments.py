@@ -122,10 +122,10 @@ def test_a_fee_call_for_a_selection_invoices_only_the_selection_and_reports_who_
     assert Invoice.objects.count() == 1
 
 
-def test_staff_launch_a_fee_call_from_the_admin_twice_and_get_each_invoice_once(client, staff_user, fee_grid):
+def test_staff_launch_a_fee_call_from_the_admin_twice_and_get_each_invoice_once(client, superuser, fee_grid):
     member = OrganisationFactory(category="startup", headcount=2)
     MembershipYearFactory(organisation=member, year=YEAR - 1)
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     for _ in range(2):
         response = client.post(reverse("admin:members_feecall_add"), {"year": YEAR, "organisations": []})
@@ -135,9 +135,9 @@ def test_staff_launch_a_fee_call_from_the_admin_twice_and_get_each_invoice_once(
     assert list(FeeCall.objects.order_by("pk").values_list("issued", "already_invoiced")) == [(1, 0), (0, 0)]
 
 
-def test_staff_record_a_cheque_in_the_admin_and_the_invoice_is_paid(client, staff_user):
+def test_staff_record_a_cheque_in_the_admin_and_the_invoice_is_paid(client, superuser):
     invoice = issue(pending("600.00"))
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     response = client.post(
         reverse("admin:members_payment_add"),
@@ -153,12 +153,12 @@ def test_staff_record_a_cheque_in_the_admin_and_the_invoice_is_paid(client, staf
     assert response.status_code == 302, response.context["adminform"].form.errors
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
-    assert Payment.objects.get().recorded_by == staff_user
+    assert Payment.objects.get().recorded_by == superuser
 
 
-def test_the_admin_refuses_an_overpayment_with_a_message(client, staff_user):
+def test_the_admin_refuses_an_overpayment_with_a_message(client, superuser):
     invoice = issue(pending("600.00"))
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     response = client.post(
         reverse("admin:members_payment_add"),
@@ -175,9 +175,9 @@ def test_the_admin_refuses_an_overpayment_with_a_message(client, staff_user):
     assert Payment.objects.count() == 0
 
 
-def test_staff_issue_a_credit_note_from_the_admin(client, staff_user):
+def test_staff_issue_a_credit_note_from_the_admin(client, superuser):
     invoice = issue(pending("600.00"))
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     response = client.post(reverse("admin:members_invoice_credit_note", args=[invoice.pk]), {"reason": "Doublon"})
 
@@ -187,9 +187,9 @@ def test_staff_issue_a_credit_note_from_the_admin(client, staff_user):
     assert Invoice.objects.credit_notes().get().credited_invoice == invoice
 
 
-def test_an_issued_invoice_cannot_be_edited_or_deleted_in_the_admin(client, staff_user):
+def test_an_issued_invoice_cannot_be_edited_or_deleted_in_the_admin(client, superuser):
     invoice = issue(pending("600.00"))
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     client.post(reverse("admin:members_invoice_change", args=[invoice.pk]), {"buyer_name": "Autre"})
     response = client.post(reverse("admin:members_invoice_delete", args=[invoice.pk]), {"post": "yes"})
@@ -199,14 +199,14 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted_in_the_admin(client, staf
     assert invoice.buyer_name != "Autre"
 
 
-def test_overdue_invoices_are_listed_for_staff_with_the_amounts_due(client, staff_user, settings):
+def test_overdue_invoices_are_listed_for_staff_with_the_amounts_due(client, superuser, settings):
     settings.MEMBERS_INVOICE_PAYMENT_DAYS = 30
     late = issue(
         pending("1500.00", organisation=OrganisationFactory(name="Retard SAS")), TODAY - datetime.timedelta(days=40)
     )
     pay(late, "500.00")
     issue(pending("900.00", organisation=OrganisationFactory(name="A jour SAS")), TODAY)
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     response = client.get(reverse("admin:members_invoice_overdue"))
 
@@ -263,9 +263,9 @@ def test_the_accountants_export_neutralises_cells_a_spreadsheet_would_run():
     assert rows[1][4] == '\'=HYPERLINK("http://x")'
 
 
-def test_staff_download_the_accountants_export_from_the_admin(client, staff_user):
+def test_staff_download_the_accountants_export_from_the_admin(client, superuser):
     issue(pending("100.00"))
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     response = client.get(
         reverse("admin:members_invoice_accounting_export"),

@@ -187,9 +187,10 @@ def test_staff_search_by_name_siren_city_and_contact_email(areas, term, found):
     assert names == [found]
 
 
-def test_member_contacts_and_anonymous_visitors_cannot_open_the_admin(three_users):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_member_contacts_and_anonymous_visitors_cannot_open_the_admin(owner):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
 
     assert client.get("/admin/members/organisation/").status_code == 302
     assert Client().get("/admin/members/organisation/import/").status_code == 302

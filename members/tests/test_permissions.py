@@ -12,8 +12,9 @@ def logged_in(user) -> Client:
     return client
 
 
-def test_a_primary_contact_edits_their_organisations_public_profile(three_users, areas):
-    client = logged_in(three_users["owner"])
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_primary_contact_edits_their_organisations_public_profile(owner, areas):
+    client = logged_in(owner)
 
     response = client.post(
         "/members/biosense/edit/",
@@ -35,8 +36,9 @@ def test_a_primary_contact_edits_their_organisations_public_profile(three_users,
     ]
 
 
-def test_name_siren_and_category_cannot_be_changed_by_a_member_contact(three_users):
-    client = logged_in(three_users["owner"])
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_name_siren_and_category_cannot_be_changed_by_a_member_contact(owner):
+    client = logged_in(owner)
     before = Organisation.objects.get(slug="biosense")
 
     client.post(
@@ -49,8 +51,9 @@ def test_name_siren_and_category_cannot_be_changed_by_a_member_contact(three_use
     assert after.description == "x"
 
 
-def test_a_colleague_with_another_role_sees_the_membership_but_may_not_edit_the_profile(three_users):
-    client = logged_in(three_users["colleague"])
+@pytest.mark.usefixtures("owner", "outsider")
+def test_a_colleague_with_another_role_sees_the_membership_but_may_not_edit_the_profile(colleague):
+    client = logged_in(colleague)
 
     assert client.get("/members/biosense/membership/").status_code == 200
     assert client.get("/members/biosense/edit/").status_code == 403
@@ -59,8 +62,9 @@ def test_a_colleague_with_another_role_sees_the_membership_but_may_not_edit_the_
     assert Organisation.objects.get(slug="biosense").description == "Tests rapides."
 
 
-def test_a_contact_of_another_organisation_gets_404_on_the_private_pages(three_users):
-    client = logged_in(three_users["outsider"])
+@pytest.mark.usefixtures("owner", "colleague")
+def test_a_contact_of_another_organisation_gets_404_on_the_private_pages(outsider):
+    client = logged_in(outsider)
 
     assert client.get("/members/biosense/edit/").status_code == 404
     assert client.post("/members/biosense/edit/", {"description": "hijacked"}).status_code == 404
@@ -68,15 +72,17 @@ def test_a_contact_of_another_organisation_gets_404_on_the_private_pages(three_u
     assert Organisation.objects.get(slug="biosense").description == "Tests rapides."
 
 
-def test_anonymous_visitors_are_sent_to_the_login_page(three_users):
+@pytest.mark.usefixtures("owner", "colleague", "outsider")
+def test_anonymous_visitors_are_sent_to_the_login_page():
     response = Client().get("/members/biosense/edit/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_membership_page_lists_colleagues_but_the_public_page_shows_no_email(three_users):
-    owner = logged_in(three_users["owner"])
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_the_membership_page_lists_colleagues_but_the_public_page_shows_no_email(owner):
+    owner = logged_in(owner)
 
     private = owner.get("/members/biosense/membership/").content.decode()
     public = Client().get("/members/biosense/").content.decode()
@@ -86,23 +92,26 @@ def test_the_membership_page_lists_colleagues_but_the_public_page_shows_no_email
     assert "BioSense Diagnostics" in public
 
 
-def test_an_unlisted_organisation_page_is_hidden_from_the_public_but_not_from_its_contacts(three_users):
+@pytest.mark.usefixtures("owner")
+def test_an_unlisted_organisation_page_is_hidden_from_the_public_but_not_from_its_contacts(outsider, colleague):
     Organisation.objects.filter(slug="biosense").update(directory_opt_in=False)
 
     assert Client().get("/members/biosense/").status_code == 404
-    assert logged_in(three_users["outsider"]).get("/members/biosense/").status_code == 404
-    assert logged_in(three_users["colleague"]).get("/members/biosense/").status_code == 200
+    assert logged_in(outsider).get("/members/biosense/").status_code == 404
+    assert logged_in(colleague).get("/members/biosense/").status_code == 200
 
 
-def test_staff_edit_any_profile(three_users, staff_user):
-    response = logged_in(staff_user).post("/members/neurowave/edit/", {"description": "Ondes."})
+@pytest.mark.usefixtures("owner", "colleague", "outsider")
+def test_staff_edit_any_profile(superuser):
+    response = logged_in(superuser).post("/members/neurowave/edit/", {"description": "Ondes."})
 
     assert response.status_code == 302
     assert Organisation.objects.get(slug="neurowave").description == "Ondes."
 
 
-def test_my_organisation_leads_a_contact_to_their_own_membership_page(three_users):
-    response = logged_in(three_users["colleague"]).get("/members/mine/")
+@pytest.mark.usefixtures("owner", "outsider")
+def test_my_organisation_leads_a_contact_to_their_own_membership_page(colleague):
+    response = logged_in(colleague).get("/members/mine/")
 
     assert response.status_code == 302
     assert response["Location"] == "/members/biosense/membership/"

@@ -22,9 +22,10 @@ def post_logo(client, content: bytes, name: str):
     )
 
 
-def test_a_png_logo_is_stored_under_a_generated_name_and_served_as_an_attachment(three_users):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_png_logo_is_stored_under_a_generated_name_and_served_as_an_attachment(owner):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
 
     assert post_logo(client, PNG, "../../etc/passwd.png").status_code == 302
 
@@ -36,9 +37,10 @@ def test_a_png_logo_is_stored_under_a_generated_name_and_served_as_an_attachment
     assert response["Content-Disposition"].startswith("attachment;")
 
 
-def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(three_users):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(owner):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
 
     response = post_logo(client, b"<svg onload=alert(1)>", "logo.png")
 
@@ -47,27 +49,30 @@ def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(three_users):
     assert not Organisation.objects.get(slug="biosense").logo
 
 
-def test_a_logo_over_the_size_limit_is_refused(three_users):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_logo_over_the_size_limit_is_refused(owner):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
 
     post_logo(client, PNG + b"\x00" * 600 * 1024, "big.png")
 
     assert not Organisation.objects.get(slug="biosense").logo
 
 
-def test_the_logo_of_an_unlisted_organisation_is_not_served_to_the_public(three_users):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_the_logo_of_an_unlisted_organisation_is_not_served_to_the_public(owner):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
     post_logo(client, PNG, "logo.png")
     Organisation.objects.filter(slug="biosense").update(directory_opt_in=False)
 
     assert Client().get("/members/biosense/logo/").status_code == 404
 
 
-def test_a_logo_keeps_no_client_suffix_but_one_chosen_from_its_content(three_users, settings):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_logo_keeps_no_client_suffix_but_one_chosen_from_its_content(owner, settings):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
 
     post_logo(client, PNG, "logo.html")
 
@@ -76,9 +81,10 @@ def test_a_logo_keeps_no_client_suffix_but_one_chosen_from_its_content(three_use
     assert ".html" not in name
 
 
-def test_a_replaced_logo_is_removed_from_disk(three_users, settings, tmp_path, django_capture_on_commit_callbacks):
+@pytest.mark.usefixtures("colleague", "outsider")
+def test_a_replaced_logo_is_removed_from_disk(owner, settings, tmp_path, django_capture_on_commit_callbacks):
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=True):
         post_logo(client, PNG, "first.png")
     first = tmp_path / Organisation.objects.get(slug="biosense").logo.name

@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import wait_for
 from members import services, tasks
 from members.models import MembershipYear
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
 from outbox import services as outbox
 from outbox.models import Message
+from tests.support import wait_for
 
 Reminder = MembershipYear.ReminderStatus
 DECEMBER = datetime.date(2026, 12, 1)

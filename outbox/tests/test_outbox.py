@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conftest import wait_for
 from outbox import services
 from outbox.models import Message
 from outbox.services import Attach, attach_file, message_enqueue, messages_send
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db
 

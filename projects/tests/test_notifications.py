@@ -6,13 +6,13 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 
-from conftest import wait_for
 from members.tests.factories import UserFactory
 from outbox import services as outbox
 from outbox.models import Message
 from projects import services
 from projects.forms import ProjectForm
 from projects.models import Notification, Project
+from tests.support import wait_for
 
 S = Project.Status
 

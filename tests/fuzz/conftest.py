@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from members.tests.conftest import areas  # noqa: F401 - the five DAS, as the members tests have them
-
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path) -> None:
