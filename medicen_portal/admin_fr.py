@@ -185,20 +185,69 @@ def _static_admin():
     return BackupCodesAdmin
 
 
+def _without_reverse_relations(entry):
+    """The entry as shown: django-auditlog records a creation's reverse relations too ("events":
+    None -> "projects.ProjectEvent.None"), under their English attribute names; they are not
+    fields of the object, so they are left out of what staff read."""
+    import copy
+
+    model = entry.content_type.model_class()
+    if model is None or not isinstance(entry.changes_dict, dict):
+        return entry
+    reverse = {f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete}
+    if not reverse & set(entry.changes_dict):
+        return entry
+    shown = copy.copy(entry)
+    shown.changes = {name: change for name, change in entry.changes_dict.items() if name not in reverse}
+    return shown
+
+
+class _ObjectTypeFilter(admin.SimpleListFilter):
+    """auditlog's "resource type" filter lists content types by their model's code name
+    ("project", "strategicarea"): here by the model's name in the reader's language."""
+
+    title = _("type of object")
+    parameter_name = "resource_type"  # auditlog's, so its links keep working
+
+    def lookups(self, request, model_admin):
+        from django.contrib.contenttypes.models import ContentType
+        from django.utils.text import capfirst
+
+        ids = model_admin.get_queryset(request).values_list("content_type_id", flat=True).distinct()
+        types = ContentType.objects.filter(pk__in=ids)
+        return sorted(((t.pk, capfirst(t.name)) for t in types), key=lambda choice: str(choice[1]).casefold())
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(content_type_id=self.value())
+
+
 def _auditlog_admin():
     from auditlog.admin import LogEntryAdmin
+    from auditlog.filters import CIDFilter, ResourceTypeFilter
     from auditlog.models import LogEntry
 
+    class CorrelationFilter(CIDFilter):
+        title = _("correlation ID")  # after "By": "Par identifiant de corrélation"
+
     class TranslatedLogEntryAdmin(LogEntryAdmin):
+        list_filter = [
+            {ResourceTypeFilter: _ObjectTypeFilter, CIDFilter: CorrelationFilter}.get(f, f)
+            for f in LogEntryAdmin.list_filter
+        ]
+
         @admin.display(description=_("Correlation ID"))  # a plain English string in auditlog
         def cid_url(self, obj):
             return super().cid_url(obj)
 
         @admin.display(description=_("Changes"))
+        def msg(self, obj):
+            return super().msg(_without_reverse_relations(obj))
+
+        @admin.display(description=_("Changes"))
         def msg_short(self, obj):
             if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
                 return ""
-            changes = obj.changes_display_dict  # keyed by the fields' translated names
+            changes = _without_reverse_relations(obj).changes_display_dict  # keyed by translated names
             fields = ", ".join(str(name) for name in changes)
             if len(fields) > 60:
                 fields = fields[: fields.rfind(" ", 0, 60)] + " …"

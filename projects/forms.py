@@ -322,7 +322,7 @@ class ConflictForm(forms.Form):
 
 class FundingDecisionForm(forms.ModelForm):
     total_investment = forms.DecimalField(
-        label=_("total investment of the project (€)"), required=False, max_digits=14, decimal_places=2, min_value=0
+        label=_("Total investment of the project (€)"), required=False, max_digits=14, decimal_places=2, min_value=0
     )
 
     class Meta:

@@ -85,3 +85,29 @@ def test_deleting_selected_rows_agrees_with_the_french_noun(staff_client):
 
     assert "Supprimer les organisations sélectionnées" in organisations
     assert "Supprimer les projets sélectionnés" in projects
+
+
+def test_the_audit_log_filters_by_the_french_names_of_the_objects(staff_client):
+    ProjectFactory()  # a project and its organisation: two kinds of audited object
+    listing = _page(staff_client, "/admin/auditlog/logentry/")
+
+    filters = listing[listing.index('id="changelist-filter"') :]
+    assert ">Projet</a>" in filters and ">Organisation</a>" in filters
+    for english in (">project</a>", ">organisation</a>"):
+        assert english not in filters
+
+
+def test_the_audit_log_does_not_show_a_creations_reverse_relations_as_changed_fields(staff_client):
+    from auditlog.models import LogEntry
+
+    project = ProjectFactory()
+    entry = LogEntry.objects.get_for_object(project).get(action=LogEntry.Action.CREATE)
+    assert "events" in entry.changes_dict  # what django-auditlog records: every reverse relation, as None
+
+    listing = _page(staff_client, "/admin/auditlog/logentry/")
+    detail = _page(staff_client, f"/admin/auditlog/logentry/{entry.pk}/change/")
+
+    for english in ("events", "partners", "attachments", "funding_decisions", "ProjectEvent.None"):
+        assert english not in listing, english
+        assert english not in detail, english
+    assert "titre" in listing and "Titre" in detail

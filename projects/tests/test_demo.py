@@ -21,3 +21,22 @@ def test_seed_demo_creates_proposals_in_every_state_with_funding_and_products(se
         assert project.events.order_by("at", "pk").last().to_status == project.status
     assert ProjectEvent.objects.count() >= Project.objects.count()
     assert impact_figures().overall.projects_funded == Project.objects.funded().count()
+
+
+def test_the_demo_proposals_that_french_users_see_are_in_french(settings):
+    settings.DEMO_PASSWORD = "demo-password-123"
+    call_command("seed_demo", members=40, projects=30, seed=3, stdout=io.StringIO())
+
+    texts = " ".join(
+        [
+            *(f"{p.title} {p.summary} {p.objectives}" for p in Project.objects.all()),
+            *(r.comments for r in Review.objects.all()),
+            *(e.comment for e in ProjectEvent.objects.all()),
+            *(p.description for p in Product.objects.all()),
+        ]
+    )
+    assert "Apprentissage fédéré sur les données hospitalières" in texts and "projet de R&D" in texts
+    assert "Atteindre le TRL visé" in texts
+    for english in ("Federated learning", "R&D project", "Reach the target TRL", "Demo data", "Strong clinical need",
+                    "Product from", " the ", " of "):  # fmt: skip
+        assert english not in texts, english

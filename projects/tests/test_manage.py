@@ -210,3 +210,13 @@ def test_an_invalid_funding_decision_comes_back_with_its_errors(client, under_re
     assert response.status_code == 400
     assert not under_review.funding_decisions.exists()
     assert 'id="funding-form"' in response.content.decode()
+
+
+def test_the_funding_decision_form_labels_start_with_a_capital(client, under_review, staff):
+    client.force_login(staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    page = client.get(f"/projects/{under_review.pk}/manage/").content.decode()
+
+    assert "Investissement total du projet (€)" in page
+    assert "investissement total du projet" not in page

@@ -136,3 +136,17 @@ def test_removing_an_attachment_removes_its_file(client, owner, project, django_
 
     assert not Attachment.objects.exists()
     assert not path.exists()
+
+
+def test_the_remove_button_of_an_attachment_asks_for_confirmation(client, owner, project):
+    upload(client, owner, project, "plan.pdf", PDF_HEADER + b"body")
+    attachment = Attachment.objects.get()
+
+    page = client.get(f"/projects/{project.pk}/edit/").content.decode()
+
+    form_id = f"attachment-delete-{attachment.pk}"
+    delete_form = page[page.index(f'id="{form_id}"') - 200 : page.index(f'id="{form_id}"')]
+    assert f"/projects/{project.pk}/attachments/{attachment.pk}/delete/" in delete_form
+    button = page[page.index(f'form="{form_id}"') - 100 : page.index(f'form="{form_id}"') + 300]
+    assert 'type="submit"' in button
+    assert "data-confirm=" in button and "plan.pdf" in button

@@ -23,7 +23,8 @@
     // getAttribute: a field named "action" or "method" would shadow the form's own property
     action: new URL(f.getAttribute("action") || location.href, location.href).href, confirm: f.hasAttribute("data-confirm"),
     to: [...f.querySelectorAll("input[name=to]")].map((i) => i.value),
-    buttons: [...f.querySelectorAll("button, input[type=submit]")].filter((b) => (b.type || "submit") === "submit").map((b) => ({
+    // f.elements: a button outside the form tied to it by form="…" (an attachment's Remove) counts too
+    buttons: [...f.elements].filter((b) => b.matches("button, input[type=submit]")).filter((b) => (b.type || "submit") === "submit").map((b) => ({
       name: b.name || "", value: b.value || "", confirm: b.hasAttribute("data-confirm"),
       text: (b.innerText || b.value || "").trim().slice(0, 40)})),
   }));
