@@ -484,12 +484,19 @@ def organisation_profile_update(
     organisation.save()
     organisation.das_interests.set(das_interests)
     directory_changed()
-    if previous_logo and previous_logo != organisation.logo.name:
-        # A replaced or removed logo leaves no file behind; only once the new row is committed.
-        storage = organisation.logo.storage
-        transaction.on_commit(lambda: storage.delete(previous_logo))
+    logo_file_release(previous=previous_logo, kept=organisation.logo.name)
     logger.info("%s updated the profile of %s", by, organisation)
     return organisation
+
+
+def logo_file_release(*, previous: str, kept: str = "") -> None:
+    """Delete the logo file `previous` once the transaction commits, unless it is the one `kept`:
+    a replaced, cleared or deleted logo leaves no file behind (the profile page and the admin's
+    change and delete pages all call this)."""
+    if previous and previous != kept:
+        storage = Organisation._meta.get_field("logo").storage
+        # Only after commit: a rolled-back change keeps the row pointing at its file.
+        transaction.on_commit(lambda: storage.delete(previous))
 
 
 # --- Language -----------------------------------------------------------------------------
