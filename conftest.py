@@ -37,6 +37,15 @@ def _cache_of_its_own(settings) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    # A request through LocaleMiddleware leaves its language active in the thread; each test
+    # starts in the portal's default language (French) whatever the previous one asked for.
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def _database_url_for_subprocess() -> str:
     """The URL of the database the tests are using, for a process started by a test."""
     from django.db import connection
