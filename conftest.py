@@ -33,6 +33,15 @@ def _cache_of_its_own(settings) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    # A request through LocaleMiddleware leaves its language active in the thread; each test
+    # starts in the portal's default language (French) whatever the previous one asked for.
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --- One vocabulary of test users, for every app ---------------------------------------------
 # owner: the primary contact of `organisation` (an active, listed member startup); colleague: its
 # scientific contact; outsider: the primary contact of `other_organisation`; kol: the president

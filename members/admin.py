@@ -338,17 +338,28 @@ class OrganisationAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
+    def save_model(self, request, obj, form, change):
+        # The row still names the file being replaced or cleared (the form put the new one on obj).
+        previous = Organisation.objects.filter(pk=obj.pk).values_list("logo", flat=True).first() if change else ""
+        super().save_model(request, obj, form, change)
+        services.logo_file_release(previous=previous or "", kept=obj.logo.name)
+
     # The public directory caches its pages: every change made here drops them.
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         directory_changed()
 
     def delete_model(self, request, obj):
+        logo = obj.logo.name
         super().delete_model(request, obj)
+        services.logo_file_release(previous=logo)
         directory_changed()
 
     def delete_queryset(self, request, queryset):
+        logos = list(queryset.exclude(logo="").values_list("logo", flat=True))
         super().delete_queryset(request, queryset)
+        for logo in logos:
+            services.logo_file_release(previous=logo)
         directory_changed()
 
     # --- bulk actions ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Lookup, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -211,7 +212,7 @@ def read_table(content: bytes) -> Table:
             names = headers or []
             column = names[index] if 0 <= index < len(names) and names[index] else str(index + 1)
             if "field larger than field limit" in str(error):
-                message = _("This cell is longer than %(limit)s characters.") % {"limit": f"{MAX_CELL_CHARS:,}"}
+                message = _("This cell is longer than %(limit)s characters.") % {"limit": _figure(MAX_CELL_CHARS)}
             else:
                 message = _("This line cannot be read as CSV (%(error)s).") % {"error": error}
             raise UnreadableFile(message, line=reader.line_num, column=column) from None
@@ -242,6 +243,11 @@ def _split_raw(raw: str, delimiter: str) -> list[str]:
     return fields
 
 
+def _figure(number: int) -> str:
+    """A figure grouped as the reader writes it: 131 072 in French ("131,072" reads as 131), 131,072 in English."""
+    return number_format(number, force_grouping=True)
+
+
 def _column_letter(number: int) -> str:
     from openpyxl.utils import get_column_letter
 
@@ -266,7 +272,7 @@ def _read_xlsx(content: bytes) -> Table:
             )
             % {
                 "cell": f"{_column_letter(max_column)}{max_row}",
-                "rows": f"{MAX_XLSX_ROWS:,}",
+                "rows": _figure(MAX_XLSX_ROWS),
                 "columns": MAX_XLSX_COLUMNS,
             },
             line=max_row,
@@ -279,7 +285,7 @@ def _read_xlsx(content: bytes) -> Table:
         if number > MAX_XLSX_ROWS + 1:
             workbook.close()
             raise UnreadableFile(
-                _("The sheet has more than %(rows)s rows.") % {"rows": f"{MAX_XLSX_ROWS:,}"}, line=number
+                _("The sheet has more than %(rows)s rows.") % {"rows": _figure(MAX_XLSX_ROWS)}, line=number
             )
         values = ["" if value is None else value for value in record]
         if headers is None:

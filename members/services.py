@@ -110,6 +110,19 @@ def membership_year_transition(
         changes["resignation_reason"] = resignation_reason.strip()
     if MembershipYear.objects.filter(pk=membership_year.pk, status=current).update(**changes) != 1:
         raise ConcurrentUpdate()
+    # The claim is a queryset update(), which the audit trail never sees: log the move ourselves
+    # (the actor is the request's, which AuditlogMiddleware puts on every entry saved in it).
+    from auditlog.models import LogEntry
+
+    LogEntry.objects.log_create(
+        membership_year,
+        action=LogEntry.Action.UPDATE,
+        changes={
+            name: [str(getattr(membership_year, name)), str(value)]
+            for name, value in changes.items()
+            if name != "updated_at"
+        },
+    )
     for name, value in changes.items():
         setattr(membership_year, name, value)
     organisation_status_sync(organisation_ids=[membership_year.organisation_id], today=timezone.localdate())
@@ -147,18 +160,55 @@ def membership_resign(*, organisation: Organisation, on: datetime.date, reason: 
     return membership
 
 
+@transaction.atomic
 def organisation_status_sync(*, today: datetime.date, organisation_ids: Iterable[int] | None = None) -> int:
-    """Set each organisation's status from its membership year of `today`'s year. Idempotent; returns rows changed."""
+    """Set each organisation's status from its membership year of `today`'s year. Idempotent; returns rows changed.
+
+    Each change is in the audit trail (status_moves_audit), as a save() would have put it."""
     changed = 0
     for year_status, organisation_status in ORGANISATION_STATUS_FOR.items():
         has_year = MembershipYear.objects.filter(organisation=OuterRef("pk"), year=today.year, status=year_status)
         organisations = Organisation.objects.filter(Exists(has_year)).exclude(status=organisation_status)
         if organisation_ids is not None:
             organisations = organisations.filter(pk__in=list(organisation_ids))
-        changed += organisations.update(status=organisation_status)
+        # Locked, so the statuses read are the ones the update replaces.
+        moves = list(organisations.select_for_update().values_list("pk", "name", "status"))
+        if not moves:
+            continue
+        changed += Organisation.objects.filter(pk__in=[pk for pk, _name, _status in moves]).update(
+            status=organisation_status
+        )
+        status_moves_audit(Organisation, [(pk, name, old, organisation_status) for pk, name, old in moves])
     if changed:
         directory_changed()
     return changed
+
+
+def status_moves_audit(model, moves: list[tuple[int, str, str, str]]) -> None:
+    """One audit-trail entry per status changed by a queryset update(), which django-auditlog's
+    signals never see: `moves` holds (pk, the object as the trail names it, from, to)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(model)
+    entries = [
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(pk),
+            object_id=pk,
+            object_repr=label[:2000],
+            action=LogEntry.Action.UPDATE,
+            changes={"status": [str(old), str(new)]},
+        )
+        for pk, label, old, new in moves
+    ]
+    if len(entries) <= 100:
+        # One by one: LogEntry's pre_save fills in the request's actor (a staff change in the admin).
+        for entry in entries:
+            entry.save()
+    else:
+        # The daily moves, thousands of rows on the first days of a year, and no actor: in bulk.
+        LogEntry.objects.bulk_create(entries, batch_size=2000)
 
 
 def membership_years_open_for_members_of(*, year: int, new_year: int) -> tuple[int, list[str]]:
@@ -200,9 +250,18 @@ def membership_years_open_for_members_of(*, year: int, new_year: int) -> tuple[i
 
 
 def _bulk_move(queryset, to: str) -> int:
-    """Move every row of `queryset` to `to` in one conditional UPDATE, only from statuses allowed to go there."""
+    """Move every row of `queryset` to `to` in one UPDATE, only from statuses allowed to go there;
+    each move is in the audit trail. Called inside membership_statuses_advance's transaction."""
     sources = [status for status, targets in ALLOWED.items() if to in targets]
-    return queryset.filter(status__in=sources).update(status=to, updated_at=timezone.now())
+    moving = queryset.filter(status__in=sources).select_for_update(of=("self",))
+    moves = list(moving.values_list("pk", "organisation__name", "year", "status"))
+    if not moves:
+        return 0
+    moved = MembershipYear.objects.filter(pk__in=[move[0] for move in moves]).update(
+        status=to, updated_at=timezone.now()
+    )
+    status_moves_audit(MembershipYear, [(pk, f"{name} — {year}", old, to) for pk, name, year, old in moves])
+    return moved
 
 
 @dataclass
@@ -484,12 +543,19 @@ def organisation_profile_update(
     organisation.save()
     organisation.das_interests.set(das_interests)
     directory_changed()
-    if previous_logo and previous_logo != organisation.logo.name:
-        # A replaced or removed logo leaves no file behind; only once the new row is committed.
-        storage = organisation.logo.storage
-        transaction.on_commit(lambda: storage.delete(previous_logo))
+    logo_file_release(previous=previous_logo, kept=organisation.logo.name)
     logger.info("%s updated the profile of %s", by, organisation)
     return organisation
+
+
+def logo_file_release(*, previous: str, kept: str = "") -> None:
+    """Delete the logo file `previous` once the transaction commits, unless it is the one `kept`:
+    a replaced, cleared or deleted logo leaves no file behind (the profile page and the admin's
+    change and delete pages all call this)."""
+    if previous and previous != kept:
+        storage = Organisation._meta.get_field("logo").storage
+        # Only after commit: a rolled-back change keeps the row pointing at its file.
+        transaction.on_commit(lambda: storage.delete(previous))
 
 
 # --- Language -----------------------------------------------------------------------------

@@ -101,6 +101,14 @@ def build_world() -> World:
     MandateFactory(
         person=PersonFactory(organisation=organisation_c, user=kol_set_aside, email=kol_set_aside.email), area=area_a
     )
+    # A reviewer set aside through membership data: no contact of any organisation, but their
+    # mandate's affiliation is linked to a consortium member (das Mandate.organisation).
+    kol_affiliated = world.users["kol_affiliated"] = UserFactory()
+    MandateFactory(
+        person=PersonFactory(organisation=None, user=kol_affiliated, email=kol_affiliated.email),
+        area=area_a,
+        organisation=organisation_c,
+    )
     # A board member without a login, whom staff may invite from the manage page.
     expert = PersonFactory(organisation=None, email="expert@example.org")
     MandateFactory(person=expert, area=area_a)
@@ -118,6 +126,7 @@ def build_world() -> World:
         conflict_reason="I advise the lead.",
     )
     set_aside_review = Review.objects.create(project=project, reviewer=kol_set_aside.person, assigned_by=staff)
+    affiliated_review = Review.objects.create(project=project, reviewer=kol_affiliated.person, assigned_by=staff)
 
     # A member contact invited to the board meeting, whose invitation staff then withdrew.
     withdrawn = world.users["withdrawn_a"] = UserFactory()
@@ -161,6 +170,7 @@ def build_world() -> World:
         review=review,
         conflict_review=conflict_review,
         set_aside_review=set_aside_review,
+        affiliated_review=affiliated_review,
         expert=expert,
         meeting=meeting,
         invitation=meeting.invitations.get(person=world.users["kol_a"].person),

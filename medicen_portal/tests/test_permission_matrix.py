@@ -348,6 +348,16 @@ OTHER_ROLES = [
     # a reviewer whose organisation is in the consortium: their review page shows nothing (below)
     ("kol_set_aside", "projects:review", lambda world: {"review_pk": world.objects["set_aside_review"].pk}, "get", 200),
     ("kol_set_aside", "projects:manage", _project, "get", 404),
+    # a reviewer whose mandate's organisation is in the consortium (not a contact of it): nothing
+    ("kol_affiliated", "projects:detail", _project, "get", 404),
+    ("kol_affiliated", "projects:attachment", _attachment, "get", 404),
+    (
+        "kol_affiliated",
+        "projects:review",
+        lambda world: {"review_pk": world.objects["affiliated_review"].pk},
+        "get",
+        200,
+    ),
 ]
 
 
@@ -358,7 +368,14 @@ def test_other_roles_get_what_their_role_allows(client, world, role, name, kwarg
     assert getattr(client, method)(reverse(name, kwargs=kwargs(world))).status_code == status
 
 
-@pytest.mark.parametrize("role, review", [("kol_conflict", "conflict_review"), ("kol_set_aside", "set_aside_review")])
+@pytest.mark.parametrize(
+    "role, review",
+    [
+        ("kol_conflict", "conflict_review"),
+        ("kol_set_aside", "set_aside_review"),
+        ("kol_affiliated", "affiliated_review"),
+    ],
+)
 def test_a_review_in_conflict_shows_nothing_of_the_proposal_and_cannot_be_submitted(client, world, role, review):
     client.force_login(world.users[role])
     review = world.objects[review]

@@ -1,6 +1,7 @@
 """Every CSV and XLSX the portal writes neutralises formulas (common.spreadsheet.neutralise).
 
-The writers: the impact export (summary and ?detail=1), the member export as CSV and XLSX,
+The writers: the impact export (summary and ?detail=1), the member export as CSV and XLSX (and its
+contacts and membership-years files),
 from `export_members`, the admin's export page and its two list actions.
 """
 
@@ -111,3 +112,29 @@ def test_the_admin_export_actions_neutralise(staff_client, formulas_typed_by_use
     # The exports are streamed (issue 16): read the whole body.
     body = b"".join(response.streaming_content) if response.streaming else response.content
     _assert_neutralised(_csv_cells(body) if file_format == "csv" else _xlsx_cells(body))
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_contacts_and_years_files_neutralise_names_positions_and_reasons(db, file_format):
+    import datetime
+
+    from members.imports import members_export
+    from members.models import MembershipYear
+    from members.tests.factories import MembershipYearFactory, PersonFactory
+
+    organisation = OrganisationFactory(name="Alpha Bio", siren="732829320")
+    for formula in FORMULAS:
+        PersonFactory(organisation=organisation, first_name=formula, last_name=formula, position=formula)
+    for year, formula in enumerate(FORMULAS, start=2020):
+        MembershipYearFactory(
+            organisation=organisation,
+            year=year,
+            status=MembershipYear.Status.RESIGNED,
+            paid_on=None,
+            resigned_on=datetime.date(year, 6, 1),
+            resignation_reason=formula,
+        )
+
+    for kind in ("contacts", "years"):
+        content = members_export(queryset=Organisation.objects.all(), file_format=file_format, kind=kind)
+        _assert_neutralised(_csv_cells(content) if file_format == "csv" else _xlsx_cells(content))

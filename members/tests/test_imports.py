@@ -251,7 +251,8 @@ def test_a_cell_over_131072_characters_is_refused_with_its_line_and_column(areas
     report = members_import(content=csv_bytes([GOOD_ROWS[0], long_row]))
 
     assert problems_of(report) == [(3, "description")]
-    assert "131" in report.errors[0].message
+    # The figure in the reader's language: "131,072" reads as a hundred and thirty-one in French.
+    assert "dépasse 131\u202f072 caractères" in report.errors[0].message
     assert Organisation.objects.count() == 0
 
 
@@ -268,6 +269,7 @@ def test_a_tiny_xlsx_whose_one_cell_sits_at_xfd1048576_is_refused_at_once(areas)
     assert time.monotonic() - started < 5
     assert problems_of(report) == [(1048576, "XFD")]
     assert "XFD1048576" in report.errors[0].message
+    assert "au plus 200\u202f000 lignes" in report.errors[0].message
     assert Organisation.objects.count() == 0
 
 

@@ -97,3 +97,57 @@ def test_a_replaced_logo_is_removed_from_disk(owner, settings, tmp_path, django_
     assert second.exists() and second.suffix == ".jpg"
     assert not first.exists()
     assert sorted(p.name for p in (tmp_path / "members" / "logos").iterdir()) == [second.name]
+
+
+def test_a_logo_staff_replace_or_clear_in_the_admin_is_removed_from_disk(
+    three_users, staff_user, tmp_path, django_capture_on_commit_callbacks
+):
+    from medicen_portal.tests.test_audit import _admin_form_data
+
+    client = Client()
+    client.force_login(three_users["owner"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_logo(client, PNG, "first.png")
+    organisation = Organisation.objects.get(slug="biosense")
+    first = tmp_path / organisation.logo.name
+    client.force_login(staff_user)
+    url = f"/admin/members/organisation/{organisation.pk}/change/"
+
+    data = _admin_form_data(client.get(url)) | {"logo": SimpleUploadedFile("x.html", b"\xff\xd8\xff\xe0" + PNG)}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, data).status_code == 302
+
+    second = tmp_path / Organisation.objects.get(slug="biosense").logo.name
+    assert second.exists() and second.suffix == ".jpg"
+    assert not first.exists()
+
+    data = _admin_form_data(client.get(url)) | {"logo-clear": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, data).status_code == 302
+
+    assert not Organisation.objects.get(slug="biosense").logo
+    assert list((tmp_path / "members" / "logos").iterdir()) == []
+
+
+def test_the_logo_of_an_organisation_staff_delete_in_the_admin_is_removed_from_disk(
+    three_users, staff_user, tmp_path, django_capture_on_commit_callbacks
+):
+    client = Client()
+    client.force_login(three_users["outsider"])
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = client.post(
+            "/members/neurowave/edit/",
+            {"description": "x", "directory_opt_in": "on", "logo": SimpleUploadedFile("l.png", PNG)},
+        )
+    assert uploaded.status_code == 302
+    organisation = Organisation.objects.get(slug="neurowave")
+    logo = tmp_path / organisation.logo.name
+    assert logo.exists()
+    client.force_login(staff_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/members/organisation/{organisation.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Organisation.objects.filter(slug="neurowave").exists()
+    assert not logo.exists()

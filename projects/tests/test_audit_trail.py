@@ -15,7 +15,7 @@ from das.models import Meeting
 from das.tests.conftest import make_meeting
 from members.models import FeeRate, Organisation, User
 from members.services import person_anonymise
-from members.tests.factories import MembershipYearFactory, PersonFactory, UserFactory
+from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
 from projects import services
 from projects.models import AidRateCeiling, Project, Review
 from projects.tests.factories import granted_decision, reviewer_for
@@ -100,3 +100,44 @@ def test_anonymising_a_person_masks_the_identity_in_their_logins_entries_but_kee
     texts = " ".join(f"{e.object_repr} {e.changes}" for e in _entries(User.objects.get(pk=user.pk)))
     assert "jeanne.depart" not in texts and "Jeanne" not in texts
     assert any(e.changes and e.changes.get("is_staff") == ["False", "True"] for e in _entries(user))
+
+
+def _status_moves(instance) -> list[tuple[list[str], User | None]]:
+    return [
+        (e.changes["status"], e.actor)
+        for e in _entries(instance)
+        if e.action == LogEntry.Action.UPDATE and "status" in (e.changes or {})
+    ]
+
+
+def test_a_membership_year_moved_through_its_workflow_is_in_the_trail_with_who_made_it():
+    """membership_year_transition claims the row with a queryset update(), as project_transition does."""
+    from auditlog.context import set_actor
+
+    from members.services import membership_record_payment
+
+    staff = UserFactory(is_staff=True)
+    organisation = OrganisationFactory(status=Organisation.Status.PROSPECT)
+    year = MembershipYearFactory(organisation=organisation, year=timezone.localdate().year, status="pending",
+                                 paid_on=None)  # fmt: skip
+
+    with set_actor(staff):  # what AuditlogMiddleware does for a staff request
+        membership_record_payment(organisation=organisation, year=year.year, paid_on=timezone.localdate())
+
+    assert _status_moves(year) == [(["pending", "active"], staff)]
+    assert _status_moves(organisation) == [(["prospect", "active"], staff)]
+
+
+def test_the_daily_membership_moves_are_in_the_trail():
+    from members.services import membership_statuses_advance
+
+    today = timezone.localdate()
+    organisation = OrganisationFactory(status=Organisation.Status.ACTIVE)
+    unpaid = MembershipYearFactory(organisation=organisation, year=today.year - 1, status="pending", paid_on=None)
+    MembershipYearFactory(organisation=organisation, year=today.year, status="lapsed", paid_on=None)
+
+    membership_statuses_advance(today=today)
+    membership_statuses_advance(today=today)  # twice: nothing moves, nothing more is logged
+
+    assert _status_moves(unpaid) == [(["pending", "lapsed"], None)]
+    assert _status_moves(organisation) == [(["active", "lapsed"], None)]

@@ -96,3 +96,40 @@ def test_an_ended_mandate_no_longer_makes_a_conflict(kotian, ge_healthcare, owne
     reason = reviewer_exclusion_reason(project, kotian)
 
     assert "GE Healthcare" not in reason  # no conflict now; he is simply no longer on the board
+
+
+def test_a_reviewer_whose_mandate_organisation_joins_the_consortium_after_assignment_sees_and_counts_nothing(
+    client, kotian, ge_healthcare, owner, staff
+):
+    """Issue 12 item 1 through membership data: Kotian holds no contact role at GE Healthcare (only
+    his mandate links him to it), so nothing but the conflict rule stands between him and the proposal."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = _imaging_proposal(owner, staff)
+    services.project_transition(project=project, to=S.INFO_REQUESTED, by=staff, comment="Add a partner.")
+    attachment = services.attachment_add(
+        project=project, upload=SimpleUploadedFile("annex.pdf", b"%PDF-1.4\n%%EOF\n"), by=owner
+    )
+    services.project_transition(project=project, to=S.RESUBMITTED, by=owner)
+    review = services.review_assign(project=project, reviewer=kotian, by=staff)
+    client.force_login(kotian.user)
+    assert client.get(f"/projects/{project.pk}/").status_code == 200  # before: he reviews it
+    services.review_submit(review=review, by=kotian.user, scores=dict.fromkeys(Review.CRITERIA, 5),
+                           recommendation="label", comments="")  # fmt: skip
+
+    # The applicants put GE Healthcare in the consortium (in place of the company partner) and resubmit.
+    services.project_transition(project=project, to=S.INFO_REQUESTED, by=staff, comment="Another company.")
+    company = project.partners.get(role="partner", organisation__category=Organisation.Category.SME)
+    Partner.objects.filter(pk=company.pk).update(organisation=ge_healthcare)
+    services.project_transition(project=project, to=S.RESUBMITTED, by=owner)
+
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
+    assert client.get(f"/projects/{project.pk}/attachments/{attachment.pk}/").status_code == 404
+    page = client.get(f"/projects/reviews/{review.pk}/").content.decode()
+    for secret in (project.summary, project.objectives, "annex.pdf", "GE Healthcare"):
+        assert secret not in page
+    from projects.selectors import counting_reviews
+
+    assert counting_reviews(project) == []
+    client.force_login(staff)
+    assert f'data-set-aside="{review.pk}"' in client.get(f"/projects/{project.pk}/manage/").content.decode()
