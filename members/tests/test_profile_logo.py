@@ -99,18 +99,19 @@ def test_a_replaced_logo_is_removed_from_disk(owner, settings, tmp_path, django_
     assert sorted(p.name for p in (tmp_path / "members" / "logos").iterdir()) == [second.name]
 
 
+@pytest.mark.usefixtures("colleague", "outsider")
 def test_a_logo_staff_replace_or_clear_in_the_admin_is_removed_from_disk(
-    three_users, staff_user, tmp_path, django_capture_on_commit_callbacks
+    owner, superuser, tmp_path, django_capture_on_commit_callbacks
 ):
     from medicen_portal.tests.test_audit import _admin_form_data
 
     client = Client()
-    client.force_login(three_users["owner"])
+    client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=True):
         post_logo(client, PNG, "first.png")
     organisation = Organisation.objects.get(slug="biosense")
     first = tmp_path / organisation.logo.name
-    client.force_login(staff_user)
+    client.force_login(superuser)
     url = f"/admin/members/organisation/{organisation.pk}/change/"
 
     data = _admin_form_data(client.get(url)) | {"logo": SimpleUploadedFile("x.html", b"\xff\xd8\xff\xe0" + PNG)}
@@ -129,11 +130,12 @@ def test_a_logo_staff_replace_or_clear_in_the_admin_is_removed_from_disk(
     assert list((tmp_path / "members" / "logos").iterdir()) == []
 
 
+@pytest.mark.usefixtures("owner", "colleague")
 def test_the_logo_of_an_organisation_staff_delete_in_the_admin_is_removed_from_disk(
-    three_users, staff_user, tmp_path, django_capture_on_commit_callbacks
+    outsider, superuser, tmp_path, django_capture_on_commit_callbacks
 ):
     client = Client()
-    client.force_login(three_users["outsider"])
+    client.force_login(outsider)
     with django_capture_on_commit_callbacks(execute=True):
         uploaded = client.post(
             "/members/neurowave/edit/",
@@ -143,7 +145,7 @@ def test_the_logo_of_an_organisation_staff_delete_in_the_admin_is_removed_from_d
     organisation = Organisation.objects.get(slug="neurowave")
     logo = tmp_path / organisation.logo.name
     assert logo.exists()
-    client.force_login(staff_user)
+    client.force_login(superuser)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/admin/members/organisation/{organisation.pk}/delete/", {"post": "yes"})
