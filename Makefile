@@ -69,7 +69,7 @@ lint: install
 # Security: bandit (every finding reviewed: fixed, or marked `# nosec <id> - reason`) and
 # pip-audit (fails on a known vulnerability; says so when its database is unreachable).
 audit: install
-	$(BIN)/bandit -q -c pyproject.toml -r common outbox calls committees medicen_portal members das projects
+	$(BIN)/bandit -q -c pyproject.toml -r common outbox calls committees medicen_portal members das meetings projects
 	@mkdir -p var; $(BIN)/pip-audit --skip-editable --progress-spinner off > var/pip-audit.txt 2>&1; \
 		status=$$?; grep -v "could not be audited" var/pip-audit.txt | grep -v "^[- ]*$$" | grep -v "Skip Reason"; \
 		skipped=$$(grep -c "could not be audited" var/pip-audit.txt); \

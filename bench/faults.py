@@ -2,7 +2,7 @@
 
 One throwaway stack (bench/harness.py: PostgreSQL via initdb, Redis, an SMTP sink, gunicorn,
 one celery worker and beat, all on ports of their own) seeded with a few hundred members.
-Each scenario owes e-mails — KOL meeting deliveries (das.Delivery rows) and proposal
+Each scenario owes e-mails — KOL meeting deliveries (meetings.Delivery rows) and proposal
 notifications (projects.Notification rows), both sent by the outbox (outbox.Message) — then injects
 a fault and waits for the portal to recover by itself, and prints what was owed, delivered, lost and duplicated:
 
@@ -199,8 +199,8 @@ class Portal:
         """A KOL meeting inviting `invitees` people whose reminders come due `reminders_in` seconds from now."""
         from django.utils import timezone
 
-        from das.meetings import services
-        from das.models import Meeting
+        from meetings import services
+        from meetings.models import Meeting
         from members.models import Person
 
         now = timezone.now().replace(microsecond=0)
@@ -209,7 +209,6 @@ class Portal:
         starts_at = now + datetime.timedelta(seconds=starts_in)
         starts_at -= datetime.timedelta(seconds=(starts_in - reminders_in[0]) - offsets[0] * 60)
         meeting = services.meeting_create(
-            by=None,
             title=f"KOL committee {tag}",
             committee=Meeting.Committee.KOL_COMMITTEE,
             starts_at=starts_at,
@@ -226,7 +225,7 @@ class Portal:
 
     def count(self, *, meetings=(), acronyms=()) -> tuple[Result, dict]:
         """What is owed (database rows) against what the sink received."""
-        from das.models import Delivery
+        from meetings.models import Delivery
         from projects.models import Notification
 
         deliveries = Delivery.objects.filter(meeting__in=meetings).with_status()
@@ -265,7 +264,7 @@ class Portal:
         row left to send (what is left then is failed, or handed over and stuck in 'sending':
         it will not come). A row in 'sending' that was never handed over is released by a scan
         once the lease is over, so it is still to come."""
-        from das.models import Delivery
+        from meetings.models import Delivery
         from projects.models import Notification
 
         deadline = time.monotonic() + timeout
@@ -338,7 +337,7 @@ def scenario_redis(portal: Portal) -> Result:
 
 def scenario_worker(portal: Portal) -> Result:
     """A worker SIGKILLed in the middle of a batch of reminders, then restarted."""
-    from das.models import Delivery
+    from meetings.models import Delivery
 
     stack = portal.stack
     meeting = portal.create_meeting("worker", invitees=250, reminders_in=[5])

@@ -38,9 +38,9 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from das.meetings import engine, services  # noqa: E402
-from das.models import Delivery, Meeting  # noqa: E402
 from medicen_portal.celery import app as celery_app  # noqa: E402
+from meetings import engine, services  # noqa: E402
+from meetings.models import Delivery, Meeting  # noqa: E402
 from members.models import Person  # noqa: E402
 from outbox.models import Message  # noqa: E402
 
@@ -86,7 +86,6 @@ def _setup(count: int) -> Meeting:
     enqueue, engine.deliveries_enqueue = engine.deliveries_enqueue, lambda **kwargs: None
     try:
         meeting = services.meeting_create(
-            by=None,
             title=f"{PREFIX}meeting",
             committee=Meeting.Committee.KOL_COMMITTEE,
             starts_at=now + datetime.timedelta(hours=2),

@@ -4,7 +4,6 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from das.models import Mandate, StrategicArea
@@ -64,7 +63,7 @@ def interested_organisations(*, area: StrategicArea) -> QuerySet:
 def area_sections(*, request, area: StrategicArea, day: datetime.date) -> list[dict]:
     """The sections later apps add to a DAS page, in the order of settings.DAS_AREA_SECTIONS.
 
-    das must not import the apps that come after it (projects), so each contributes a
+    das must not import the apps that come after it (meetings, projects), so each contributes a
     function `(request=, area=, day=) -> {"template": ..., **context} | None`, named in the
     settings like PERSONAL_DATA_SELECTORS; None hides the section for this visitor.
     """
@@ -76,32 +75,9 @@ def area_sections(*, request, area: StrategicArea, day: datetime.date) -> list[d
     return sections
 
 
-def area_meetings_section(*, request, area: StrategicArea, day: datetime.date) -> dict | None:
-    """Board meetings of the DAS: logged-in visitors see dates and titles; who may open one gets a link."""
-    from das.models import Meeting
-    from das.permissions import can_view_meeting
-
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    now = timezone.now()
-    meetings = Meeting.objects.filter(area=area, committee=Meeting.Committee.DAS_BOARD).exclude(
-        status=Meeting.Status.CANCELLED
-    )
-    rows = [*meetings.upcoming(now)[:5], *meetings.past(now)[:5]]
-    return {
-        "template": "das/_area_meetings.html",
-        "upcoming": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at > now],
-        "past": [(m, can_view_meeting(user, m)) for m in rows if m.ends_at <= now],
-    }
-
-
 def personal_data(person) -> dict:
-    """What the das app holds about a person: mandates, meeting invitations and answers, topics, votes."""
-    from das.models import CalendarFeed, Invitation, Topic, TopicVote
-
+    """What the das app holds about a person: their mandates (meetings.selectors.personal_data adds the rest)."""
     mandates = Mandate.objects.filter(person=person).select_related("area").order_by("start_date")
-    invitations = Invitation.objects.filter(person=person).select_related("meeting").order_by("meeting__starts_at")
     return {
         "mandates": [
             {
@@ -115,23 +91,4 @@ def personal_data(person) -> dict:
             }
             for m in mandates
         ],
-        "meeting_invitations": [
-            {
-                "meeting": i.meeting.title,
-                "starts_at": i.meeting.starts_at,
-                "email": i.email,
-                "answer": i.response,
-                "answered_at": i.responded_at,
-                "attended": i.attended,
-            }
-            for i in invitations
-        ],
-        "topics_proposed": [
-            {"title": t.title, "created_at": t.created_at} for t in Topic.objects.filter(proposed_by=person)
-        ],
-        "topic_votes": [
-            {"topic": v.topic.title, "at": v.created_at}
-            for v in TopicVote.objects.filter(person=person).select_related("topic")
-        ],
-        "calendar_feed": CalendarFeed.objects.filter(person=person).exists(),
     }

@@ -154,12 +154,12 @@ def _created(row):
 
 
 def personal_data_erase(*, person, now: datetime.datetime) -> None:
-    """Anonymisation, das side: revoke the calendar feed, skip pending e-mails, scrub addresses.
+    """Anonymisation, das side: the titles published on the person's mandates go.
 
-    Mandates, invitations, answers and attendance stay (past records, committee figures);
-    the person's address and the titles published on their mandates go. Refused (ValidationError)
-    while the person holds a current mandate: staff end it first. Runs inside
-    person_anonymise()'s transaction.
+    Mandates stay (past boards, committee figures); their job title and affiliation as
+    published, which would name the person again, go. Refused (ValidationError) while the
+    person holds a current mandate: staff end it first. Runs inside person_anonymise()'s
+    transaction, before the erasers of later apps (settings.PERSONAL_DATA_ERASERS).
     """
     if Mandate.objects.as_of(timezone.localdate(now)).filter(person=person).exists():
         raise ValidationError(
@@ -167,16 +167,6 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
             code="current_mandate",
             params={"person": person},
         )
-    from das.meetings import engine
-    from das.models import CalendarFeed, Delivery, Invitation
-
-    CalendarFeed.objects.filter(person=person).delete()
     # A past board keeps the seat (role, dates, member organisation) but not the job title
     # and affiliation as published, which would name the person again.
     Mandate.objects.filter(person=person).update(position_fr="", position_en="", affiliation="")
-    engine.deliveries_skip(Delivery.objects.filter(invitation__person=person), reason=engine.REASON_ANONYMISED, now=now)
-    for invitation in Invitation.objects.filter(person=person).only("pk"):
-        # Unique per meeting, like the real address was; ".invalid" can never be delivered.
-        placeholder = f"anonymised-{invitation.pk}@anonymised.invalid"
-        Invitation.objects.filter(pk=invitation.pk).update(email=placeholder)
-        Delivery.objects.filter(invitation=invitation).update(email=placeholder)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "outbox",
     "members",
     "das",
+    "meetings",
     "calls",
     "projects",
     "committees",
@@ -341,7 +342,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "members.FeeCall",
     "das.StrategicArea",
     "das.Mandate",
-    "das.Meeting",
+    "meetings.Meeting",
     "projects.Project",
     "projects.FundingDecision",
     "projects.Review",
@@ -386,18 +387,24 @@ CELERY_BEAT_SCHEDULE["members-renewal-reminders"] = {
     "schedule": crontab(hour=9, minute=30),
 }
 # Personal data (members/privacy.py): each app's export selector and anonymisation service.
-# Listed here, the wiring, because members may not import das or projects.
+# Listed here, the wiring, because members may not import the apps after it.
 PERSONAL_DATA_SELECTORS = [
     "members.selectors.personal_data",
     "das.selectors.personal_data",
+    "meetings.selectors.personal_data",
     "calls.selectors.personal_data",
     "projects.selectors.personal_data",
 ]
-PERSONAL_DATA_ERASERS = ["das.services.personal_data_erase", "projects.services.personal_data_erase"]
+# In order, in one transaction: das's refuses while the person holds a current mandate.
+PERSONAL_DATA_ERASERS = [
+    "das.services.personal_data_erase",
+    "meetings.services.personal_data_erase",
+    "projects.services.personal_data_erase",
+]
 # Sections later apps add to each DAS page (das never imports them): see das.selectors.area_sections.
 DAS_AREA_SECTIONS = [
     "projects.area_section.area_projects_section",
-    "das.selectors.area_meetings_section",
+    "meetings.selectors.area_meetings_section",
 ]
 
 # --- projects -----------------------------------------------------------------------------
@@ -464,10 +471,10 @@ CELERY_BEAT_SCHEDULE["calls-reminders-scan"] = {"task": "calls.reminders_scan", 
 PROJECTS_REVIEW_REMINDER_DAYS = env_int("PROJECTS_REVIEW_REMINDER_DAYS", 14, minimum=1)
 CELERY_BEAT_SCHEDULE["projects-review-reminders"] = {"task": "projects.review_reminders_scan", "schedule": 3600.0}
 
-# --- das: KOL committee meetings, invitations and reminder e-mails ------------------------
-# One scan a minute skips or hands to the outbox every due meeting e-mail (das/tasks.py); the
-# outbox sends them (its own scan, lease, retries and backoff: OUTBOX_* above).
-CELERY_BEAT_SCHEDULE["das-scan-due-deliveries"] = {"task": "das.scan_due_deliveries", "schedule": 60.0}
+# --- meetings: KOL committee meetings, invitations and reminder e-mails -------------------
+# One scan a minute skips or hands to the outbox every due meeting e-mail (meetings/tasks.py);
+# the outbox sends them (its own scan, lease, retries and backoff: OUTBOX_* above).
+CELERY_BEAT_SCHEDULE["meetings-scan-due-deliveries"] = {"task": "meetings.scan_due_deliveries", "schedule": 60.0}
 if not REDIS_URL:
     # The embedded broker polls its folder; at the default 1 s a worker takes one task per
     # second per process, far too slow to fan out a scan's batch.

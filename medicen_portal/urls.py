@@ -27,6 +27,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("calls/", include("calls.urls")),
     path("calls.json", calls_views.calls_json, name="calls_json"),
+    path("meetings/", include("meetings.urls")),
     path("projects/", include("projects.urls")),
     path("committees/", include("committees.urls")),
     path("labels/<str:reference>/", committees_views.letter_verify, name="label_verify"),

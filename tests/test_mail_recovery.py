@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from das.tests.conftest import make_meeting, make_people
+from meetings.tests.factories import make_meeting, make_people
 from members import services as members
 from members.models import MembershipYear
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from calls.tests.factories import CallFactory
 from committees.models import Item, Letter, Session
-from das.meetings.services import agenda_add_topic, invitation_remove, meeting_create
-from das.models import Meeting, Topic
-from das.tests.conftest import make_meeting
 from das.tests.factories import MandateFactory, StrategicAreaFactory
+from meetings.models import Meeting, Topic
+from meetings.services import agenda_add_topic, invitation_remove, meeting_create
+from meetings.tests.factories import make_meeting
 from members.billing import invoice_issue_for_membership
 from members.models import MembershipYear
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory
@@ -141,7 +141,6 @@ def build_world() -> World:
     )
     invitation_remove(invitation=meeting.invitations.get(person=withdrawn.person))
     draft = meeting_create(
-        by=staff,
         title="Board in preparation",
         committee=Meeting.Committee.DAS_BOARD,
         area=area_a,
@@ -151,7 +150,7 @@ def build_world() -> World:
         draft=True,
     )
     topic = Topic.objects.create(title="Reinventing the operating room", proposed_by=world.users["kol_a"].person)
-    agenda_item = agenda_add_topic(meeting=meeting, topic=topic, by=staff)
+    agenda_item = agenda_add_topic(meeting=meeting, topic=topic)
     session = Session.objects.create(area=area_a, held_at=timezone.now())
     session.members.add(world.users["kol_a"].person)
     item = Item.objects.create(session=session, project=project)

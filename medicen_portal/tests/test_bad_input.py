@@ -36,7 +36,7 @@ def test_a_nul_in_a_calendar_feed_path_is_refused_for_anyone(client):
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/projects/project/?status=%00", "/admin/das/meeting/?status=%00", "/admin/?%00=x"]
+    "url", ["/admin/projects/project/?status=%00", "/admin/meetings/meeting/?status=%00", "/admin/?%00=x"]
 )
 def test_a_nul_in_an_admin_list_filter_is_refused(staff_client, url):
     assert staff_client.get(url).status_code == 400

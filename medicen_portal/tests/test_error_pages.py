@@ -39,7 +39,7 @@ def test_a_missing_page_is_the_portals_own_404_in_the_readers_language(client, l
 def test_a_refused_page_is_the_portals_own_403_in_french(client, member):
     client.force_login(member)
 
-    response = client.get(reverse("das:meeting_list"))
+    response = client.get(reverse("meetings:meeting_list"))
 
     text = response.content.decode()
     assert response.status_code == 403

@@ -64,10 +64,10 @@ EXEMPT = {
     "two_factor_backup_codes": "login required and POST-only, replaces only the caller's own codes",
     "members:invitation": "signed, expiring token; tampered and expired links refused in members/tests",
     "members:logo": "public image of a listed organisation; type and access tested in members/tests",
-    "das:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
+    "meetings:meeting_rsvp": "signed RSVP token, no login by design; tampering and lateness refused in das/tests",
     "calls:unsubscribe": "signed token naming the person; tampering refused in calls/tests",
-    "das:meeting_feed": "private calendar feed whose secret is the URL; reset tested in das/tests",
-    "das:meeting_rsvp_ics": "signed RSVP token, no login by design; withdrawn invitations refused in das/tests",
+    "meetings:meeting_feed": "private calendar feed whose secret is the URL; reset tested in das/tests",
+    "meetings:meeting_rsvp_ics": "signed RSVP token, no login by design; withdrawn invitations refused in das/tests",
 }
 
 
@@ -187,11 +187,13 @@ MATRIX: dict[str, Page] = {
     ),
     # meetings: staff manage; KOLs see the committee and their own board; a KOL of another
     # board must not learn a board meeting exists; member contacts have no business there
-    "das:meeting_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
-    "das:meeting_create": Page(right="staff", other_organisation=None, wrong_role="kol_a"),
-    "das:meeting_detail": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"),
-    "das:meeting_ics": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"),
-    "das:meeting_send": Page(
+    "meetings:meeting_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+    "meetings:meeting_create": Page(right="staff", other_organisation=None, wrong_role="kol_a"),
+    "meetings:meeting_detail": Page(
+        kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"
+    ),
+    "meetings:meeting_ics": Page(kwargs=_meeting, right="kol_a", other_organisation="kol_b", withdrawn="withdrawn_a"),
+    "meetings:meeting_send": Page(
         kwargs=lambda world: {"pk": world.objects["draft"].pk},
         right="staff",
         other_organisation="kol_b",
@@ -199,14 +201,14 @@ MATRIX: dict[str, Page] = {
         method="post",
         ok=302,
     ),
-    "das:meeting_edit": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
-    "das:meeting_cancel": Page(
+    "meetings:meeting_edit": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
+    "meetings:meeting_cancel": Page(
         kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
     ),
-    "das:meeting_invite": Page(
+    "meetings:meeting_invite": Page(
         kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
     ),
-    "das:meeting_uninvite": Page(
+    "meetings:meeting_uninvite": Page(
         kwargs=lambda world: {"pk": world.objects["meeting"].pk, "invitation_pk": world.objects["invitation"].pk},
         right="staff",
         other_organisation="kol_b",
@@ -214,13 +216,13 @@ MATRIX: dict[str, Page] = {
         method="post",
         ok=302,
     ),
-    "das:meeting_respond": Page(
+    "meetings:meeting_respond": Page(
         kwargs=_meeting, right="kol_a", other_organisation="kol_b", method="post", ok=302, withdrawn="withdrawn_a"
     ),
-    "das:meeting_agenda_add": Page(
+    "meetings:meeting_agenda_add": Page(
         kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a", method="post", ok=302
     ),
-    "das:meeting_agenda_remove": Page(
+    "meetings:meeting_agenda_remove": Page(
         kwargs=lambda world: {"pk": world.objects["meeting"].pk, "item_pk": world.objects["agenda_item"].pk},
         right="staff",
         other_organisation="kol_b",
@@ -228,12 +230,12 @@ MATRIX: dict[str, Page] = {
         method="post",
         ok=302,
     ),
-    "das:meeting_outcome": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
-    "das:meeting_feed_reset": Page(
+    "meetings:meeting_outcome": Page(kwargs=_meeting, right="staff", other_organisation="kol_b", wrong_role="kol_a"),
+    "meetings:meeting_feed_reset": Page(
         right="kol_a", other_organisation=None, wrong_role="contact_a", method="post", ok=302
     ),
-    "das:topic_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
-    "das:topic_vote": Page(
+    "meetings:topic_list": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+    "meetings:topic_vote": Page(
         kwargs=lambda world: {"pk": world.objects["topic"].pk},
         right="kol_a",
         other_organisation=None,
@@ -241,7 +243,7 @@ MATRIX: dict[str, Page] = {
         method="post",
         ok=302,
     ),
-    "das:topic_selected": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
+    "meetings:topic_selected": Page(right="kol_a", other_organisation=None, wrong_role="contact_a"),
 }
 
 

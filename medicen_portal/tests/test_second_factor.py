@@ -45,7 +45,7 @@ def staff():
 
 
 def test_the_matrix_has_staff_only_pages_to_check():
-    assert {"projects:manage", "das:meeting_create", "das:meeting_outcome"} <= set(STAFF_PAGES)
+    assert {"projects:manage", "meetings:meeting_create", "meetings:meeting_outcome"} <= set(STAFF_PAGES)
 
 
 @pytest.mark.parametrize("name", STAFF_PAGES)
@@ -159,9 +159,9 @@ def test_a_backup_code_verifies_a_session_once(client, staff, required):
     reused = other.post("/accounts/two-factor/verify/", {"token": code})
 
     assert used.status_code == 302
-    assert client.get(reverse("das:meeting_create")).status_code == 200
+    assert client.get(reverse("meetings:meeting_create")).status_code == 200
     assert reused.status_code == 200
-    assert other.get(reverse("das:meeting_create")).status_code in (403, 404)
+    assert other.get(reverse("meetings:meeting_create")).status_code in (403, 404)
 
 
 def test_a_wrong_code_does_not_verify_the_session(client, staff, required):
@@ -171,7 +171,7 @@ def test_a_wrong_code_does_not_verify_the_session(client, staff, required):
     response = client.post("/accounts/two-factor/verify/", {"token": "000000"})
 
     assert response.status_code == 200
-    assert client.get(reverse("das:meeting_create")).status_code == 403
+    assert client.get(reverse("meetings:meeting_create")).status_code == 403
 
 
 def test_new_backup_codes_need_a_verified_session_and_are_e_mailed(

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from das.models import Meeting
-from das.tests.conftest import make_meeting
+from meetings.models import Meeting
+from meetings.tests.factories import make_meeting
 from members.models import FeeRate, Organisation, User
 from members.services import person_anonymise
 from members.tests.factories import MembershipYearFactory, OrganisationFactory, PersonFactory, UserFactory

@@ -17,11 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from das.meetings import engine
-from das.meetings import services as meeting_services
-from das.meetings.services import calendar_feed_for
-from das.models import CalendarFeed, Delivery, Invitation, Meeting
 from das.tests.factories import MandateFactory, StrategicAreaFactory
+from meetings import engine
+from meetings import services as meeting_services
+from meetings.models import CalendarFeed, Delivery, Invitation, Meeting
+from meetings.services import calendar_feed_for
 from members.models import MembershipYear, Organisation, Person, User
 from members.selectors import membership_mix
 from members.services import person_anonymise
@@ -39,7 +39,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def _meeting(*, people, days=30) -> Meeting:
     starts = timezone.now() + datetime.timedelta(days=days)
     meeting = meeting_services.meeting_create(
-        by=None,
         title="Comité des KOL",
         committee=Meeting.Committee.KOL_COMMITTEE,
         starts_at=starts,
@@ -203,7 +202,7 @@ def test_pending_emails_to_an_anonymised_person_are_skipped_and_meeting_updates_
     assert set(deliveries.values_list("status", "skip_reason")) == {(Delivery.Status.SKIPPED, engine.REASON_ANONYMISED)}
     assert set(Message.objects.filter(pk__in=enqueued).values_list("status", flat=True)) == {"cancelled"}
     meeting = Meeting.objects.get()
-    meeting_services.meeting_update(meeting=meeting, by=staff, place="Hôpital Cochin")
+    meeting_services.meeting_update(meeting=meeting, place="Hôpital Cochin")
     assert not deliveries.filter(kind=Delivery.Kind.UPDATE).exists()
 
 
@@ -372,10 +371,10 @@ def test_every_model_pointing_at_a_person_or_a_login_is_covered_by_the_export():
     covered = {
         "members.Person",
         "das.Mandate",
-        "das.Invitation",
-        "das.Topic",
-        "das.TopicVote",
-        "das.CalendarFeed",
+        "meetings.Invitation",
+        "meetings.Topic",
+        "meetings.TopicVote",
+        "meetings.CalendarFeed",
         "projects.Project",
         "projects.Review",
         "projects.Attachment",

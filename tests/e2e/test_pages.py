@@ -50,7 +50,14 @@ REPORT = SHOTS / "pages" / "report.json"
 
 # Never followed: they end the session, switch the language, or are files.
 SKIP_PATHS = ("/static/", "/media/", "/accounts/logout/", "/admin/logout/", "/i18n/")
-DOWNLOADS = {"impact:csv", "projects:attachment", "members:logo", "my_data", "das:meeting_feed", "das:meeting_ics"}
+DOWNLOADS = {
+    "impact:csv",
+    "projects:attachment",
+    "members:logo",
+    "my_data",
+    "meetings:meeting_feed",
+    "meetings:meeting_ics",
+}
 # Admin pages beyond the index, the lists, the add and change forms: history, delete
 # confirmations (Django's own confirmation pages), the admin's password and JS catalogue.
 ADMIN_SKIP = re.compile(r"_(history|delete)$|^admin:(logout|password_change|password_change_done|jsi18n|view_on_site)$")

@@ -20,9 +20,9 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from das.meetings.emails import RSVP_SALT, rsvp_token
-from das.models import Delivery, Invitation
-from das.tests.conftest import make_meeting, make_people
+from meetings.emails import RSVP_SALT, rsvp_token
+from meetings.models import Delivery, Invitation
+from meetings.tests.factories import make_meeting, make_people
 from tests.fuzz.common import FUZZ, text
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.utils.module_loading import import_string
 from faker import Faker
 
 from calls.demo import seed_calls_demo
-from das.demo import seed_das_demo
 from das.models import Mandate
 from das.services import governance_load
+from meetings.demo import seed_meetings_demo
 from members.demo import demo_login, seed_organisations
 from members.models import Organisation, Person
 from projects.demo import attach_demo_proposals_to_calls, give_demo_contact_projects, seed_projects
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 organisation_ids = seed_organisations(rng=rng, fake=fake, count=members)
                 seed_projects(rng=rng, count=projects, organisation_ids=organisation_ids)
-                seed_das_demo(rng=rng, fake=fake)
+                seed_meetings_demo(rng=rng, fake=fake)
                 seed_calls_demo()
                 attach_demo_proposals_to_calls()
             if connection.vendor == "postgresql":
