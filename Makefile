@@ -12,7 +12,7 @@ help:
 	@echo "make run     set up (.venv, migrate, seed) and start web + worker + beat on http://127.0.0.1:8000"
 	@echo "make test    lint, then the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "make serve   production mode: gunicorn + whitenoise, worker, beat (needs the production variables)"
-	@echo "make lint    ruff, formatting, migrations, translations, bandit and pip-audit"
+	@echo "make lint    ruff, formatting, migrations, import cycles, translations, bandit and pip-audit"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make e2e     browser journeys (Playwright + Chromium) against gunicorn, PostgreSQL, Redis, a worker and an SMTP sink"
 	@echo "make screenshots  the README's screenshots (home, directory, a proposal) into docs/screenshots/"
@@ -55,6 +55,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	@# No two modules import each other, directly or round a circle (about a second; docs/architecture.md).
+	$(BIN)/python -m medicen_portal.import_cycles
 	$(MAKE) --no-print-directory audit
 	@# Each compiled catalogue (committed, so `make run` needs no gettext) must match its .po.
 	@if command -v msgfmt >/dev/null; then \

@@ -13,12 +13,6 @@ from calls.models import Call
 SENT = ~Q(projects__status__in=["draft", "withdrawn"])
 
 
-def visible_calls(user) -> QuerySet[Call]:
-    """Staff see every call, drafts of calls included; everyone else the published ones."""
-    calls = Call.objects.all() if getattr(user, "is_staff", False) else Call.objects.published()
-    return calls.prefetch_related("areas")
-
-
 def accepting_calls(*, area_code: str = "", now: datetime.datetime | None = None) -> QuerySet[Call]:
     """Published calls still taking proposals (open or opening later), soonest deadline first,
     with the number of proposals sent for each."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from calls import feeds, selectors, services
+from calls import feeds, permissions, selectors, services
 from das.models import StrategicArea
 from members.permissions import is_member_contact
 
@@ -32,9 +32,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    call = selectors.visible_calls(request.user).filter(pk=pk).first()
-    if call is None:
-        raise Http404(_("No such call."))
+    call = permissions.get_call_for_user(request.user, pk)
     now = timezone.now()
     return render(
         request,

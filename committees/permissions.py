@@ -1,4 +1,8 @@
-"""Who sees what of labelling committees: staff everything; a committee member their own sessions."""
+"""Who sees what of labelling committees: staff everything; a committee member their own sessions.
+
+Said once, as a queryset (`visible_sessions`): the list, the object check and the access helper
+of every session page filter it (committees/tests/test_visibility.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,10 @@ def visible_sessions(user) -> QuerySet[Session]:
         return Session.objects.all()
     person = person_of(user)
     return Session.objects.filter(members=person) if person else Session.objects.none()
+
+
+def can_view_session(user, session: Session) -> bool:
+    return visible_sessions(user).filter(pk=session.pk).exists()
 
 
 def get_session_for_user(user, pk: int) -> Session:

@@ -170,3 +170,17 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
     # A past board keeps the seat (role, dates, member organisation) but not the job title
     # and affiliation as published, which would name the person again.
     Mandate.objects.filter(person=person).update(position_fr="", position_en="", affiliation="")
+
+
+def personal_data_audit_scrub(*, person) -> None:
+    """Anonymisation, das side, once the person is scrubbed: the audit entries of their mandates are
+    named after them ("President — DAS — Dr X") and now carry the anonymised name.
+
+    Runs inside person_anonymise()'s transaction (settings.PERSONAL_DATA_AUDIT_SCRUBBERS).
+    """
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    mandate_type = ContentType.objects.get_for_model(Mandate)
+    for mandate in Mandate.objects.filter(person=person).select_related("area", "person"):
+        LogEntry.objects.filter(content_type=mandate_type, object_pk=str(mandate.pk)).update(object_repr=str(mandate))

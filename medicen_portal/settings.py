@@ -92,6 +92,9 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "medicen_portal.urls"
 WSGI_APPLICATION = "medicen_portal.wsgi.application"
 AUTH_USER_MODEL = "members.User"
+# The strategic areas a member organisation declares: defined by das, which comes after members;
+# members names this model only through the setting (members.models.strategic_areas).
+MEMBERS_AREA_MODEL = "das.StrategicArea"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -401,6 +404,8 @@ PERSONAL_DATA_ERASERS = [
     "meetings.services.personal_data_erase",
     "projects.services.personal_data_erase",
 ]
+# Run once the person is scrubbed: each later app renames the audit entries of its rows named after them.
+PERSONAL_DATA_AUDIT_SCRUBBERS = ["das.services.personal_data_audit_scrub"]
 # Sections later apps add to each DAS page (das never imports them): see das.selectors.area_sections.
 DAS_AREA_SECTIONS = [
     "projects.area_section.area_projects_section",

@@ -4,7 +4,6 @@ import hashlib
 import tempfile
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -34,7 +33,16 @@ from members.imports import (
     import_job_create,
     members_import,
 )
-from members.models import FeeRate, ImportJob, MembershipYear, Organisation, Person, User, search_term_key
+from members.models import (
+    FeeRate,
+    ImportJob,
+    MembershipYear,
+    Organisation,
+    Person,
+    User,
+    search_term_key,
+    strategic_areas,
+)
 from members.resources import OrganisationResource
 from members.selectors import DIRECTORY, IdsFirst, directory_changed
 from members.tasks import run_import_job
@@ -66,7 +74,7 @@ class DasFilter(admin.SimpleListFilter):
     parameter_name = "das"
 
     def lookups(self, request, model_admin):
-        areas = apps.get_model("das", "StrategicArea").objects.order_by("position", "code")
+        areas = strategic_areas()
         return [(area.code, area.name) for area in areas]
 
     def queryset(self, request, queryset):

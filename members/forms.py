@@ -1,13 +1,12 @@
 from urllib.parse import urlencode
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from members.departements import departement_label
-from members.models import MembershipApplication, Organisation
+from members.models import MembershipApplication, Organisation, strategic_areas
 from members.selectors import probable_duplicates
 
 
@@ -18,11 +17,6 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Please enter a correct e-mail address and password. The password is case-sensitive."),
     }
-
-
-def _strategic_areas():
-    # A string-level reference: members never imports das.
-    return apps.get_model("das", "StrategicArea").objects.order_by("position", "code")
 
 
 ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
@@ -43,7 +37,7 @@ class DirectoryFilterForm(forms.Form):
     def __init__(self, *args, departements: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # One query for both validating and rendering the choices.
-        self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in _strategic_areas()]
+        self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in strategic_areas()]
         # The départements where listed members are (members.selectors.directory_departements), and
         # the one asked for even if nobody is there any more, so the select shows what is filtered.
         codes = list(ILE_DE_FRANCE if departements is None else departements)
@@ -111,7 +105,7 @@ class OrganisationProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["das_interests"].queryset = _strategic_areas()
+        self.fields["das_interests"].queryset = strategic_areas()
 
 
 class ImportForm(forms.Form):
@@ -233,7 +227,7 @@ class JoinForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["das_interests"].queryset = _strategic_areas()
+        self.fields["das_interests"].queryset = strategic_areas()
         self.fields["category"].choices = [("", "—"), *Organisation.Category.choices]
         self.fields["siren"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
         self.fields["siren"].help_text = self._meta.help_texts["siren"]

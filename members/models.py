@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from stdnum.exceptions import ValidationError as StdnumError
@@ -218,8 +218,10 @@ class Organisation(models.Model):
         default=False,
         help_text=_("The organisation agrees to appear in the public member directory."),
     )
+    # The areas are defined by a later app (settings.MEMBERS_AREA_MODEL): members reads them through
+    # this relation only (`strategic_areas()`), never by naming that app.
     das_interests = models.ManyToManyField(
-        "das.StrategicArea", verbose_name=_("strategic areas (DAS)"), blank=True, related_name="organisations"
+        settings.MEMBERS_AREA_MODEL, verbose_name=_("strategic areas (DAS)"), blank=True, related_name="organisations"
     )
     name_key = models.CharField(_("normalised name"), max_length=255, editable=False, default="", db_index=True)
     # Normalised name and city, for "contains" searches that ignore accents, case and punctuation.
@@ -827,7 +829,7 @@ class MembershipApplication(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=Organisation.Category.choices)
     headcount = models.PositiveIntegerField(_("headcount"), help_text=_("Staff in France."))
     das_interests = models.ManyToManyField(
-        "das.StrategicArea", verbose_name=_("strategic areas (DAS)"), blank=True, related_name="+"
+        settings.MEMBERS_AREA_MODEL, verbose_name=_("strategic areas (DAS)"), blank=True, related_name="+"
     )
     first_name = models.CharField(_("first name"), max_length=120)
     last_name = models.CharField(_("last name"), max_length=120)
@@ -886,3 +888,12 @@ class MembershipApplication(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status != self.Status.SUBMITTED
+
+
+def strategic_areas() -> QuerySet:
+    """The strategic areas a member can declare, in their own order (code, name).
+
+    Their model belongs to a later app (settings.MEMBERS_AREA_MODEL, das): members reaches it
+    through its own relation `Organisation.das_interests`, never by naming that app.
+    """
+    return Organisation._meta.get_field("das_interests").related_model.objects.all()

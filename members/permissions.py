@@ -1,8 +1,15 @@
-"""Who may do what with members' data. Views, templates and tests use these functions."""
+"""Who may do what with members' data. Views, templates and tests use these functions.
+
+Who sees which organisation is said once, as querysets: `visible_organisations` (public pages;
+the directory lists `Organisation.objects.listed()`, the same rule) and `private_organisations`
+(membership and contacts); the object checks and the access helpers filter them
+(members/tests/test_visibility.py).
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.http import Http404
 
 from members.models import Organisation, Person, User
@@ -28,14 +35,31 @@ def is_member_contact(user: User | AnonymousUser) -> bool:
     return organisation_of(user) is not None
 
 
-def can_view_organisation_private(user: User | AnonymousUser, organisation: Organisation) -> bool:
-    """Staff, and every contact of the organisation (whatever their role), see its membership and contacts."""
+def private_organisations(user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Whose private side (membership, contacts) `user` sees: staff every organisation; every contact
+    of an organisation (whatever their role) their own."""
     if not user.is_authenticated:
-        return False
+        return Organisation.objects.none()
     if user.is_staff:
-        return True
+        return Organisation.objects.all()
     person = person_of(user)
-    return person is not None and person.organisation_id == organisation.pk
+    if person is None or person.organisation_id is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=person.organisation_id)
+
+
+def visible_organisations(user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Whose public page `user` sees: the members listed in the directory (`listed()`, the directory's
+    own rule), for everyone; an unlisted one only for those who see its private side."""
+    return Organisation.objects.listed() | private_organisations(user)
+
+
+def can_view_organisation_private(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    return private_organisations(user).filter(pk=organisation.pk).exists()
+
+
+def can_view_organisation(user: User | AnonymousUser, organisation: Organisation) -> bool:
+    return visible_organisations(user).filter(pk=organisation.pk).exists()
 
 
 def can_edit_organisation_profile(user: User | AnonymousUser, organisation: Organisation) -> bool:
@@ -54,19 +78,16 @@ def can_edit_organisation_profile(user: User | AnonymousUser, organisation: Orga
 
 def get_organisation_for_user(user: User | AnonymousUser, slug: str) -> Organisation:
     """The organisation's private side (membership, contacts, profile form): 404 for everyone else."""
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not can_view_organisation_private(user, organisation):
+    organisation = private_organisations(user).filter(slug=slug).first()
+    if organisation is None:
         raise Http404
     return organisation
 
 
 def get_public_organisation(user: User | AnonymousUser, slug: str) -> Organisation:
     """An organisation's public page: listed members for everyone, unlisted ones only for their contacts and staff."""
-    organisation = Organisation.objects.filter(slug=slug).prefetch_related("das_interests").first()
+    organisation = visible_organisations(user).filter(slug=slug).prefetch_related("das_interests").first()
     if organisation is None:
-        raise Http404
-    listed = organisation.status == Organisation.Status.ACTIVE and organisation.directory_opt_in
-    if not listed and not can_view_organisation_private(user, organisation):
         raise Http404
     return organisation
 

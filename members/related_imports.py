@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.spreadsheet import neutralise
-from members.imports import (
+from members.import_files import (
     WRITE_BATCH,
     ImportReport,
     ProgressCallback,

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.apps import apps
 from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from common.spreadsheet import neutralise, unneutralise
-from members.models import Organisation
+from members.models import Organisation, strategic_areas
 
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
 FALSE_WORDS = {"non", "n", "no", "false", "faux", "0", ""}
@@ -143,7 +142,7 @@ class DasWidget(widgets.ManyToManyWidget):
     """DAS codes separated by "|" (e.g. "imagerie|sante-numerique"); an unknown code is an error."""
 
     def __init__(self, **kwargs):
-        super().__init__(apps.get_model("das", "StrategicArea"), separator=DAS_SEPARATOR, field="code", **kwargs)
+        super().__init__(strategic_areas().model, separator=DAS_SEPARATOR, field="code", **kwargs)
 
     def codes(self, value) -> list[str]:
         return [code.strip() for code in _text(value).split(self.separator) if code.strip()]

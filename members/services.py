@@ -637,13 +637,9 @@ def person_anonymise(*, person: Person, by: User, now: datetime.datetime | None 
         entry.additional_data = None
         entry.object_repr = str(person)
         entry.save(update_fields=["changes", "changes_text", "serialized_data", "additional_data", "object_repr"])
-    # Entries about their mandates are named after them ("President — DAS — Dr X").
-    from django.apps import apps
-
-    Mandate = apps.get_model("das", "Mandate")
-    mandate_type = ContentType.objects.get_for_model(Mandate)
-    for mandate in Mandate.objects.filter(person=person).select_related("area"):
-        LogEntry.objects.filter(content_type=mandate_type, object_pk=str(mandate.pk)).update(object_repr=str(mandate))
+    # Later apps' entries named after them (das: "President — DAS — Dr X"), renamed by their own hooks.
+    for path in settings.PERSONAL_DATA_AUDIT_SCRUBBERS:
+        import_string(path)(person=person)
     if user is not None:
         LogEntry.objects.filter(actor=user).update(actor_email=user.email, remote_addr=None, remote_port=None)
         # The login's own entries (the audit trail tracks users) name it and held its identity;

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from members.permissions import organisation_of
 from projects.models import Project
+from projects.permissions import visible_proposals
 from projects.selectors import EVER_LABELLED as LABELLED_STATUSES  # the label is kept once given
 
 SHOWN = 20
@@ -29,12 +29,8 @@ def area_projects_section(*, request, area, day: datetime.date) -> dict:
     section = {"template": "projects/_area_projects.html", "count": projects.count(), "projects": [], "links": set()}
     if not user.is_authenticated:
         return section
-    section["projects"] = list(projects[:SHOWN])
-    if user.is_staff:
-        section["links"] = {project.pk for project in section["projects"]}
-    elif (organisation := organisation_of(user)) is not None:
-        ids = [project.pk for project in section["projects"]]
-        section["links"] = set(
-            Project.objects.visible_to_organisation(organisation.pk).filter(pk__in=ids).values_list("pk", flat=True)
-        )
+    # Which ones `user` may open, in the same query: the proposals they may see (one rule, permissions).
+    visible = visible_proposals(user).filter(pk=OuterRef("pk"))
+    section["projects"] = list(projects.annotate(linked=Exists(visible))[:SHOWN])
+    section["links"] = {project.pk for project in section["projects"] if project.linked}
     return section

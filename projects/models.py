@@ -23,13 +23,6 @@ class ProjectQuerySet(models.QuerySet):
     def funded(self) -> ProjectQuerySet:
         return self.filter(status__in=[Project.Status.FUNDED, Project.Status.COMPLETED])
 
-    def visible_to_organisation(self, organisation_id: int) -> ProjectQuerySet:
-        """Proposals an organisation proposes or takes part in as a consortium partner."""
-        return self.filter(
-            Q(lead_organisation_id=organisation_id)
-            | Q(pk__in=Partner.objects.filter(organisation_id=organisation_id).values("project_id"))
-        )
-
 
 class Project(models.Model):
     """An R&D project proposed by members, from draft proposal to funded and completed project.

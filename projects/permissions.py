@@ -6,8 +6,13 @@
 - Contacts of the other consortium member organisations see it, read-only.
 - Reviewers see the proposals they are assigned to, and nobody else's review, unless the review
   is in conflict of interest: declared by the reviewer, or their organisation is (now) in the
-  consortium (`selectors.review_is_set_aside`).
+  consortium (`selectors.conflict_organisations`).
 - Everyone else gets a 404: an outsider does not even learn that the proposal exists.
+
+One answer to "who sees what": `visible_proposals`, `visible_attachments` and `visible_reviews`
+are querysets; the object checks (`can_view_project`, `get_project_for_user`, …), the lists and
+the services all filter them, so a list never shows what a page refuses, nor the reverse
+(projects/tests/test_visibility.py).
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from django.http import Http404
 
 from members.models import Organisation, User
 from members.permissions import organisation_of, person_of
-from projects.models import Attachment, Project, Review
-from projects.selectors import review_is_set_aside
+from projects.models import Attachment, Partner, Project, Review
+from projects.selectors import review_set_aside
 from projects.workflow import APPLICANT, STAFF, TRANSITIONS
 
 AnyUser = User | AnonymousUser
@@ -44,10 +49,49 @@ def is_consortium_contact(user: AnyUser, project: Project) -> bool:
     )
 
 
+def reviews_showing_proposal() -> QuerySet[Review]:
+    """Reviews whose reviewer sees the proposal: not in conflict of interest, declared (state) or
+    found (the reviewer is now tied to the consortium)."""
+    return Review.objects.exclude(state=Review.State.CONFLICT).filter(~review_set_aside())
+
+
+def visible_proposals(user: AnyUser) -> QuerySet[Project]:
+    """The proposals `user` may see: staff all; a member contact those their organisation proposes
+    or is a partner of; a reviewer those they review, unless in conflict of interest."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if is_staff(user):
+        return Project.objects.all()
+    person = person_of(user)
+    if person is None:
+        return Project.objects.none()
+    seen = Q(pk__in=reviews_showing_proposal().filter(reviewer=person).values("project_id"))
+    if person.organisation_id:
+        partnerships = Partner.objects.filter(organisation_id=person.organisation_id).values("project_id")
+        seen |= Q(lead_organisation_id=person.organisation_id) | Q(pk__in=partnerships)
+    return Project.objects.filter(seen)
+
+
+def visible_attachments(user: AnyUser) -> QuerySet[Attachment]:
+    """The documents of the proposals `user` may see."""
+    return Attachment.objects.filter(project__in=visible_proposals(user))
+
+
+def visible_reviews(user: AnyUser) -> QuerySet[Review]:
+    """Staff every review (the management page); a reviewer the reviews assigned to them, in
+    conflict of interest or not (their page then shows the declaration, nothing of the proposal)."""
+    if not user.is_authenticated:
+        return Review.objects.none()
+    if is_staff(user):
+        return Review.objects.all()
+    person = person_of(user)
+    return Review.objects.filter(reviewer=person) if person else Review.objects.none()
+
+
 def review_shows_proposal(review: Review) -> bool:
     """A review in conflict of interest (declared, or the reviewer's organisation joined the
     consortium since) shows nothing of the proposal, and cannot be submitted."""
-    return review.state != Review.State.CONFLICT and not review_is_set_aside(review)
+    return reviews_showing_proposal().filter(pk=review.pk).exists()
 
 
 def active_review_of(user: AnyUser, project: Project) -> Review | None:
@@ -55,19 +99,20 @@ def active_review_of(user: AnyUser, project: Project) -> Review | None:
     person = person_of(user)
     if person is None:
         return None
-    review = (
-        Review.objects.filter(project=project, reviewer=person)
-        .exclude(state=Review.State.CONFLICT)
+    return (
+        reviews_showing_proposal()
+        .filter(project=project, reviewer=person)
         .select_related("reviewer", "project")
         .first()
     )
-    return review if review is not None and review_shows_proposal(review) else None
 
 
 def can_view_project(user: AnyUser, project: Project) -> bool:
-    if not user.is_authenticated:
-        return False
-    return is_staff(user) or is_consortium_contact(user, project) or active_review_of(user, project) is not None
+    return visible_proposals(user).filter(pk=project.pk).exists()
+
+
+def can_view_review(user: AnyUser, review: Review) -> bool:
+    return visible_reviews(user).filter(pk=review.pk).exists()
 
 
 def can_create_project(user: AnyUser) -> bool:
@@ -123,24 +168,30 @@ def allowed_moves(user: AnyUser, project: Project) -> list[str]:
 
 def get_project_for_user(user: AnyUser, pk: int) -> Project:
     """The one access helper: the proposal if `user` may see it, else 404."""
-    project = Project.objects.select_related("lead_organisation", "primary_area", "proposer").filter(pk=pk).first()
-    if project is None or not can_view_project(user, project):
+    project = (
+        visible_proposals(user).select_related("lead_organisation", "primary_area", "proposer").filter(pk=pk).first()
+    )
+    if project is None:
         raise Http404("No such proposal.")
     return project
 
 
 def get_attachment_for_user(user: AnyUser, project_pk: int, pk: int) -> Attachment:
-    project = get_project_for_user(user, project_pk)
-    attachment = Attachment.objects.filter(project=project, pk=pk).select_related("project").first()
+    attachment = visible_attachments(user).filter(project_id=project_pk, pk=pk).select_related("project").first()
     if attachment is None:
         raise Http404("No such attachment.")
     return attachment
 
 
 def get_review_for_reviewer(user: AnyUser, pk: int) -> Review:
-    """A review, for the reviewer it is assigned to only (staff use the management page)."""
+    """A review, for the reviewer it is assigned to only (staff read every review on the management page)."""
     person = person_of(user)
-    review = Review.objects.select_related("project", "project__lead_organisation", "reviewer").filter(pk=pk).first()
-    if review is None or person is None or review.reviewer_id != person.pk:
+    review = (
+        visible_reviews(user)
+        .select_related("project", "project__lead_organisation", "reviewer")
+        .filter(pk=pk, reviewer_id=person.pk if person else None)
+        .first()
+    )
+    if review is None:
         raise Http404("No such review.")
     return review

@@ -19,9 +19,19 @@ from calls.models import Call
 from calls.selectors import SENT
 from common.cache import cached, changed, generation
 from das.models import Mandate, StrategicArea
-from das.selectors import affiliations
 from members.models import Organisation, Person
 from projects.models import FundingDecision, FundingScope, Notification, Partner, Product, Project, Review
+
+
+def proposal_list(proposals: QuerySet[Project], *, status: str = "", query: str = "") -> QuerySet[Project]:
+    """The proposals list: `proposals` (permissions.visible_proposals) in a status, their title or
+    acronym containing `query`, most recently changed first. An unknown status filters nothing."""
+    proposals = proposals.select_related("lead_organisation", "primary_area").order_by("-updated_at", "-pk")
+    if status in Project.Status.values:
+        proposals = proposals.filter(status=status)
+    if query:
+        proposals = proposals.filter(Q(title__icontains=query) | Q(acronym__icontains=query))
+    return proposals
 
 
 def consortium_organisation_ids(project: Project) -> set[int]:
@@ -38,36 +48,69 @@ def project_area_ids(project: Project) -> set[int]:
 
 
 # --- Conflicts of interest ---------------------------------------------------------------------
-# One rule, checked at every read and write of a review (assignment, the review page, the
-# proposal and its attachments, the submission, the labelling): a reviewer is in conflict when
-# one of "their" organisations is in the consortium (the proposing organisation included).
+# One rule, written once (`conflict_organisations`), checked at every read and write of a review
+# (assignment, the review page, the proposal and its attachments, the submission, the labelling,
+# the lists of permissions.visible_proposals): a reviewer is in conflict when one of "their"
+# organisations — their own, and the member organisations of the mandates they hold today
+# (François Kotian sits for GE Healthcare on the imaging board) — is in the consortium, the
+# proposing organisation included. The consortium may change after the assignment (the applicants
+# edit it when more information is requested), so this is read as it is now, never stored.
 
 
-def reviewer_conflict_organisation_ids(person: Person) -> set[int]:
-    """The organisations whose presence in a consortium puts `person` in a conflict of interest:
-    their own and the member organisations of their current mandates (das.selectors.affiliations)."""
-    return set(affiliations([person.pk], day=timezone.localdate())[person.pk])
+def _deeper(value):
+    """`value` as seen from a subquery one level further in (an OuterRef needs one more level)."""
+    return OuterRef(value) if isinstance(value, OuterRef) else value
+
+
+def conflict_organisations(
+    *, person_id, person_organisation_id, project_id, lead_organisation_id, day: datetime.date | None = None
+) -> QuerySet[Organisation]:
+    """The consortium organisations `person` is tied to (none: no conflict of interest).
+
+    Each argument is a value or an `OuterRef` to the row of the query this one is used in
+    (a review, a person, a proposal), so lists and single checks share this one rule.
+    """
+    day = day or timezone.localdate()
+    seats = Mandate.objects.as_of(day).filter(person_id=_deeper(person_id), organisation__isnull=False)
+    partners = Partner.objects.filter(project_id=_deeper(project_id), organisation__isnull=False)
+    return Organisation.objects.filter(
+        Q(pk=lead_organisation_id) | Q(pk__in=partners.values("organisation_id")),
+        Q(pk=person_organisation_id) | Q(pk__in=seats.values("organisation_id")),
+    )
+
+
+def review_set_aside() -> Exists:
+    """For a query on reviews: true when the reviewer is (now) tied to the proposal's consortium."""
+    return Exists(
+        conflict_organisations(
+            person_id=OuterRef("reviewer_id"),
+            person_organisation_id=OuterRef("reviewer__organisation_id"),
+            project_id=OuterRef("project_id"),
+            lead_organisation_id=OuterRef("project__lead_organisation_id"),
+        )
+    )
 
 
 def conflict_organisation_ids(project: Project, person: Person) -> set[int]:
     """The organisations of the consortium that `person` is tied to (empty: no conflict)."""
-    return reviewer_conflict_organisation_ids(person) & consortium_organisation_ids(project)
+    return set(
+        conflict_organisations(
+            person_id=person.pk,
+            person_organisation_id=person.organisation_id,
+            project_id=project.pk,
+            lead_organisation_id=project.lead_organisation_id,
+        ).values_list("pk", flat=True)
+    )
 
 
 def review_is_set_aside(review: Review) -> bool:
-    """A review whose reviewer is (now) tied to the consortium: it sees nothing and does not count.
-
-    The consortium may change after the assignment (the applicants edit it when more information
-    is requested), so this is read from the consortium as it is now, not stored.
-    """
-    return bool(conflict_organisation_ids(review.project, review.reviewer))
+    """A review whose reviewer is (now) tied to the consortium: it sees nothing and does not count."""
+    return Review.objects.filter(review_set_aside(), pk=review.pk).exists()
 
 
 def counting_reviews(project: Project) -> list[Review]:
     """The submitted reviews whose scores count: those not set aside for a conflict of interest."""
-    consortium = consortium_organisation_ids(project)
-    submitted = project.reviews.filter(state=Review.State.SUBMITTED).select_related("reviewer")
-    return [review for review in submitted if not reviewer_conflict_organisation_ids(review.reviewer) & consortium]
+    return list(project.reviews.filter(~review_set_aside(), state=Review.State.SUBMITTED).select_related("reviewer"))
 
 
 def reviewer_exclusion_reason(project: Project, person: Person) -> str | None:
@@ -108,13 +151,18 @@ class ReviewerCandidate:
 def reviews_for_staff(project: Project) -> list[Review]:
     """The proposal's reviews, each with `set_aside` (in conflict of interest with the consortium now)
     and `conflict_with` (the consortium organisations concerned)."""
-    consortium = consortium_organisation_ids(project)
-    reviews = list(project.reviews.select_related("reviewer__organisation"))
-    names = dict(Organisation.objects.filter(pk__in=consortium).values_list("pk", "name"))
+    reviews = list(project.reviews.select_related("reviewer__organisation").annotate(set_aside=review_set_aside()))
     for review in reviews:
-        conflicts = reviewer_conflict_organisation_ids(review.reviewer) & consortium
-        review.set_aside = bool(conflicts)
-        review.conflict_with = sorted(names[pk] for pk in conflicts)
+        # The names only for the few set aside: one query each.
+        review.conflict_with = (
+            sorted(
+                Organisation.objects.filter(pk__in=conflict_organisation_ids(project, review.reviewer)).values_list(
+                    "name", flat=True
+                )
+            )
+            if review.set_aside
+            else []
+        )
     return reviews
 
 
@@ -126,16 +174,26 @@ def reviewer_candidates(project: Project) -> list[ReviewerCandidate]:
         .select_related("person__organisation", "person__user", "area")
         .order_by("area__position", "role", "person__last_name")
     )
-    consortium = consortium_organisation_ids(project)
     assigned = set(project.reviews.values_list("reviewer_id", flat=True))
     mandates = list(mandates)
+    tied = conflict_organisations(
+        person_id=OuterRef("pk"),
+        person_organisation_id=OuterRef("organisation_id"),
+        project_id=project.pk,
+        lead_organisation_id=project.lead_organisation_id,
+    )
+    in_conflict_ids = set(
+        Person.objects.filter(Exists(tied), pk__in={mandate.person_id for mandate in mandates}).values_list(
+            "pk", flat=True
+        )
+    )
     by_person: dict[int, ReviewerCandidate] = {}
     for mandate in mandates:
         person = mandate.person
         candidate = by_person.get(person.pk)
         if candidate is None:
             reason = None
-            in_conflict = bool(reviewer_conflict_organisation_ids(person) & consortium)
+            in_conflict = person.pk in in_conflict_ids
             if in_conflict:
                 reason = _("Conflict of interest: works for %(organisation)s, which is in the consortium.") % {
                     "organisation": person.organisation.name if person.organisation_id else person.display_affiliation

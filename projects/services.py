@@ -156,6 +156,13 @@ def deadline_extend(*, project: Project, until: datetime.datetime, reason: str, 
     return extension
 
 
+def project_submit(*, project: Project, by: User) -> ProjectEvent:
+    """The applicants send their proposal: a submission, or after "more information requested" a
+    resubmission (the same checks; the staff see which it was)."""
+    to = S.RESUBMITTED if project.status == S.INFO_REQUESTED else S.SUBMITTED
+    return project_transition(project=project, to=to, by=by)
+
+
 def project_transition(*, project: Project, to: str, by: User, comment: str = "") -> ProjectEvent:
     """Move a proposal to status `to`, record who/when/why, and e-mail proposer and staff after commit.
 

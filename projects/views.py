@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from calls.models import Call
 from members.models import Organisation, Person, search_term_key
@@ -39,6 +38,7 @@ from projects.selectors import (
     funded_projects_detail,
     impact_figures,
     partner_suggestions,
+    proposal_list,
     reviewer_candidates,
     reviews_for_staff,
 )
@@ -73,17 +73,10 @@ def _errors(exc: ValidationError) -> list[str]:
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    """Staff: every proposal. Member contacts: their organisation's proposals and consortia."""
-    projects = Project.objects.select_related("lead_organisation", "primary_area").order_by("-updated_at", "-pk")
-    if not permissions.is_staff(request.user):
-        organisation = organisation_of(request.user)
-        projects = projects.visible_to_organisation(organisation.pk) if organisation else projects.none()
+    """The proposals `user` may see (permissions.visible_proposals), filtered by status and text."""
     status = request.GET.get("status", "")
-    if status in Project.Status.values:
-        projects = projects.filter(status=status)
     query = request.GET.get("q", "").strip()
-    if query:
-        projects = projects.filter(Q(title__icontains=query) | Q(acronym__icontains=query))
+    projects = proposal_list(permissions.visible_proposals(request.user), status=status, query=query)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -143,10 +136,8 @@ def _save_form(request: HttpRequest, project: Project | None) -> HttpResponse:
                     else:
                         messages.success(request, _("“%(name)s” is attached.") % {"name": attachment.original_name})
                 if request.POST.get("action") == "submit":
-                    # After "more information requested", submitting again is a resubmission.
-                    to = S.RESUBMITTED if saved.status == S.INFO_REQUESTED else S.SUBMITTED
                     try:
-                        services.project_transition(project=saved, to=to, by=request.user)
+                        services.project_submit(project=saved, by=request.user)
                     except TransitionRefused as exc:
                         messages.warning(request, _("Draft saved, but it cannot be submitted yet."))
                         for problem in exc.messages:
@@ -485,53 +476,26 @@ def product_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
+    """The reviews assigned to `user` (staff read every review on each proposal's management page)."""
     person = person_of(request.user)
-    reviews = (
-        Review.objects.filter(reviewer=person).select_related("project", "project__primary_area")
-        if person
-        else Review.objects.none()
-    )
-    return render(request, "projects/review_list.html", {"reviews": reviews.order_by("-assigned_at")})
+    reviews = permissions.visible_reviews(request.user).filter(reviewer_id=person.pk if person else None)
+    reviews = reviews.select_related("project", "project__primary_area").order_by("-assigned_at")
+    return render(request, "projects/review_list.html", {"reviews": reviews})
 
 
-@login_required
-def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
+def _review_page(request: HttpRequest, review: Review, *, form=None, conflict_form=None) -> HttpResponse:
     """The reviewer's page: what is scored, the scores, or the conflict declaration.
 
     A review in conflict of interest (declared, or the reviewer's organisation joined the
     consortium since the assignment) shows nothing of the proposal.
     """
-    review = permissions.get_review_for_reviewer(request.user, review_pk)
     shows_proposal = permissions.review_shows_proposal(review)
-    form = ReviewForm(instance=review)
-    conflict_form = ConflictForm()
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "conflict":
-                conflict_form = ConflictForm(request.POST)
-                if conflict_form.is_valid():
-                    services.review_declare_conflict(
-                        review=review, by=request.user, reason=conflict_form.cleaned_data["reason"]
-                    )
-                    messages.success(request, _("Your conflict of interest is recorded; staff will reassign."))
-                    return redirect("projects:reviews")
-            else:
-                form = ReviewForm(request.POST, instance=Review.objects.get(pk=review.pk))
-                if form.is_valid():
-                    data = form.cleaned_data
-                    services.review_submit(
-                        review=review,
-                        by=request.user,
-                        scores={name: data[name] for name in Review.CRITERIA},
-                        recommendation=data["recommendation"],
-                        comments=data["comments"],
-                    )
-                    messages.success(request, _("Your review is submitted. Thank you."))
-                    return redirect("projects:reviews")
-        except ValidationError as exc:
-            for error in _errors(exc):
-                messages.error(request, error)
-    context = {"review": review, "shows_proposal": shows_proposal, "form": form, "conflict_form": conflict_form}
+    context = {
+        "review": review,
+        "shows_proposal": shows_proposal,
+        "form": form or ReviewForm(instance=review),
+        "conflict_form": conflict_form or ConflictForm(),
+    }
     if shows_proposal:
         project = review.project
         context.update(
@@ -541,7 +505,57 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
             attachments=project.attachments.all(),
             problems=submission_problems(project),
         )
-    return render(request, "projects/review_form.html", context)
+    return render(request, "projects/review_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_GET
+def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """The reviewer's page; the scores and the conflict declaration each post to their own URL."""
+    return _review_page(request, permissions.get_review_for_reviewer(request.user, review_pk))
+
+
+@login_required
+@require_POST
+def review_submit(request: HttpRequest, review_pk: int) -> HttpResponse:
+    review = permissions.get_review_for_reviewer(request.user, review_pk)
+    form = ReviewForm(request.POST, instance=Review.objects.get(pk=review.pk))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.review_submit(
+                review=review,
+                by=request.user,
+                scores={name: data[name] for name in Review.CRITERIA},
+                recommendation=data["recommendation"],
+                comments=data["comments"],
+            )
+        except ValidationError as exc:
+            for error in _errors(exc):
+                messages.error(request, error)
+        else:
+            messages.success(request, _("Your review is submitted. Thank you."))
+            return redirect("projects:reviews")
+    return _review_page(request, review, form=form)
+
+
+@login_required
+@require_POST
+def review_conflict(request: HttpRequest, review_pk: int) -> HttpResponse:
+    review = permissions.get_review_for_reviewer(request.user, review_pk)
+    conflict_form = ConflictForm(request.POST)
+    if conflict_form.is_valid():
+        try:
+            services.review_declare_conflict(
+                review=review, by=request.user, reason=conflict_form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            for error in _errors(exc):
+                messages.error(request, error)
+        else:
+            messages.success(request, _("Your conflict of interest is recorded; staff will reassign."))
+            return redirect("projects:reviews")
+    return _review_page(request, review, conflict_form=conflict_form)
 
 
 # --- Impact dashboard ------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from django.utils import translation
 
 from members.models import User
 from members.tests.factories import UserFactory
+from outbox.models import Message
+from outbox.services import messages_send
 from projects.uploads import MAX_UPLOAD_BYTES, validate_upload
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +60,9 @@ def test_a_password_reset_sends_one_e_mail_per_address_per_interval(client, mail
     responses = [client.post("/accounts/password_reset/", {"email": "A1@a.test"}) for _ in range(3)]
 
     assert [r.status_code for r in responses] == [302, 302, 302]  # the same answer: nothing revealed
+    queued = Message.objects.filter(kind="accounts.password-reset")
+    assert queued.count() == 1
+    messages_send(message_ids=list(queued.values_list("pk", flat=True)))
     assert len(mailoutbox) == 1
 
 
@@ -122,3 +127,24 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(client, settings):
 
     assert response.status_code == 413
     assert 'data-portal-error="413"' in response.content.decode()
+
+
+def test_the_password_reset_e_mail_goes_through_the_outbox_once(client, mailoutbox, django_capture_on_commit_callbacks):
+    user = UserFactory(email="reset.me@a.test")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/accounts/password_reset/", {"email": "reset.me@a.test"})
+
+    assert response.status_code == 302
+    message = Message.objects.get(kind="accounts.password-reset")
+    assert message.key.startswith(f"password-reset:{user.pk}:")
+    assert message.status == Message.Status.PENDING
+    assert mailoutbox == []  # not sent by the request: by the outbox's sender
+    messages_send(message_ids=[message.pk])
+    messages_send(message_ids=[message.pk])  # a task delivered twice sends nothing twice
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["reset.me@a.test"]
+    assert "/accounts/reset/" in mailoutbox[0].body
+    assert message.key.rsplit(":", 1)[1] in mailoutbox[0].body  # the token the key names is the one sent

@@ -147,6 +147,22 @@ MATRIX: dict[str, Page] = {
     "projects:review": Page(
         kwargs=lambda world: {"review_pk": world.objects["review"].pk}, right="kol_a", other_organisation="kol_b"
     ),
+    # the review page's two actions, each its own URL: the reviewer only
+    "projects:review_submit": Page(
+        kwargs=lambda world: {"review_pk": world.objects["review"].pk},
+        right="kol_a",
+        other_organisation="kol_b",
+        method="post",
+        ok=400,  # an empty form: the page again, with what is missing
+    ),
+    "projects:review_conflict": Page(
+        kwargs=lambda world: {"review_pk": world.objects["review"].pk},
+        right="kol_a",
+        other_organisation="kol_b",
+        method="post",
+        ok=302,
+        data=lambda world: {"reason": "I advise the proposing company."},
+    ),
     "projects:detail": Page(kwargs=_project),
     "projects:edit": Page(kwargs=_project, wrong_role="kol_a"),
     "projects:transition": Page(kwargs=_project, method="post", ok=302),
@@ -347,6 +363,7 @@ OTHER_ROLES = [
     ("kol_conflict", "projects:attachment", _attachment, "get", 404),
     ("kol_conflict", "projects:review", lambda world: {"review_pk": world.objects["conflict_review"].pk}, "get", 200),
     ("kol_conflict", "projects:review", lambda world: {"review_pk": world.objects["review"].pk}, "get", 404),
+    ("staff", "projects:review_conflict", lambda world: {"review_pk": world.objects["review"].pk}, "post", 404),
     # a reviewer whose organisation is in the consortium: their review page shows nothing (below)
     ("kol_set_aside", "projects:review", lambda world: {"review_pk": world.objects["set_aside_review"].pk}, "get", 200),
     ("kol_set_aside", "projects:manage", _project, "get", 404),

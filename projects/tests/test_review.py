@@ -52,7 +52,7 @@ def test_a_reviewer_can_declare_a_conflict_and_then_no_longer_sees_the_proposal(
     review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
     client.force_login(kol)
 
-    response = client.post(f"/projects/reviews/{review.pk}/", {"action": "conflict", "reason": "I advise the lead."})
+    response = client.post(f"/projects/reviews/{review.pk}/conflict/", {"reason": "I advise the lead."})
 
     assert response.status_code == 302
     review.refresh_from_db()
@@ -65,10 +65,10 @@ def test_a_reviewer_scores_the_five_criteria(client, under_review, staff):
     kol = reviewer_for(under_review.primary_area)
     review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
     client.force_login(kol)
-    data = {"action": "review", "score_innovation": 5, "score_impact": 4, "score_consortium": 3,
+    data = {"score_innovation": 5, "score_impact": 4, "score_consortium": 3,
             "score_feasibility": 4, "score_market": 0, "recommendation": "label", "comments": "Solid."}  # fmt: skip
 
-    client.post(f"/projects/reviews/{review.pk}/", data)
+    client.post(f"/projects/reviews/{review.pk}/submit/", data)
 
     review.refresh_from_db()
     assert review.state == Review.State.SUBMITTED
@@ -80,10 +80,10 @@ def test_a_score_above_five_is_refused(client, under_review, staff):
     kol = reviewer_for(under_review.primary_area)
     review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
     client.force_login(kol)
-    data = {"action": "review", "score_innovation": 6, "score_impact": 4, "score_consortium": 3,
+    data = {"score_innovation": 6, "score_impact": 4, "score_consortium": 3,
             "score_feasibility": 4, "score_market": 1, "recommendation": "label"}  # fmt: skip
 
-    client.post(f"/projects/reviews/{review.pk}/", data)
+    client.post(f"/projects/reviews/{review.pk}/submit/", data)
 
     review.refresh_from_db()
     assert review.state == Review.State.ASSIGNED

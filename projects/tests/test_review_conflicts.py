@@ -64,7 +64,7 @@ def test_a_reviewer_whose_organisation_joined_the_consortium_cannot_submit(
     _join_consortium(under_review, ge_healthcare, owner, staff)
     client.force_login(kol)
 
-    client.post(f"/projects/reviews/{review.pk}/", {"action": "review", **SCORES, "recommendation": "label"})
+    client.post(f"/projects/reviews/{review.pk}/submit/", {**SCORES, "recommendation": "label"})
 
     review.refresh_from_db()
     assert review.state == Review.State.ASSIGNED
