@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
 
-from das.tests.factories import MandateFactory, StrategicAreaFactory
-from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
-from projects.models import Project, Review
-from projects.tests.factories import ProjectFactory, eligible_consortium
+from committees.tests.factories import under_review
+from das.tests.factories import MandateFactory
+from members.tests.factories import PersonFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -29,11 +27,6 @@ def _celery_eager():
 
 
 @pytest.fixture
-def area(db):
-    return StrategicAreaFactory(code="imaging")
-
-
-@pytest.fixture
 def board(area):
     """The area's board: a president and a vice-president, each with a login."""
     people = []
@@ -43,28 +36,6 @@ def board(area):
         MandateFactory(person=person, area=area, start_date=datetime.date(2019, 10, 10))
         people.append(person)
     return people
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, email="staff@medicen.example")
-
-
-def under_review(area, number: int, reviewer) -> Project:
-    """A complete proposal of its own startup, under review in `area`, with one submitted review."""
-    proposer = UserFactory(email=f"lead{number}@startup{number}.example")
-    organisation = OrganisationFactory(name=f"Startup {number} SAS", city="Paris")
-    PersonFactory(user=proposer, organisation=organisation, email=proposer.email, is_primary_contact=True)
-    project = ProjectFactory(
-        lead_organisation=organisation, proposer=proposer, primary_area=area, acronym=f"PRJ{number}",
-        status=Project.Status.UNDER_REVIEW, submitted_at=timezone.now(),
-    )  # fmt: skip
-    eligible_consortium(project)
-    Review.objects.create(
-        project=project, reviewer=reviewer, state=Review.State.SUBMITTED, recommendation="label",
-        comments="Solide et utile aux patients.", submitted_at=timezone.now(), **dict.fromkeys(Review.CRITERIA, 4),
-    )  # fmt: skip
-    return project
 
 
 @pytest.fixture

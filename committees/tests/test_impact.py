@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from calls.tests.factories import CallFactory
 from committees import services
-from committees.tests.conftest import under_review
+from committees.tests.factories import under_review
 from projects.models import Project
 from projects.selectors import impact_figures
 

@@ -110,14 +110,9 @@ def test_pages_have_no_inline_script(client):
         assert " onclick=" not in text
 
 
-@pytest.fixture
-def staff():
-    return UserFactory(email="staff@medicen.example", is_staff=True, is_superuser=True)
-
-
-def test_staff_without_a_second_factor_are_kept_out_of_the_admin_when_it_is_required(client, staff, settings):
+def test_staff_without_a_second_factor_are_kept_out_of_the_admin_when_it_is_required(client, superuser, settings):
     settings.ADMIN_REQUIRE_2FA = True
-    client.force_login(staff)
+    client.force_login(superuser)
 
     response = client.get("/admin/")
 
@@ -125,17 +120,17 @@ def test_staff_without_a_second_factor_are_kept_out_of_the_admin_when_it_is_requ
     assert "/admin/login/" in response["Location"]
 
 
-def test_staff_log_in_to_the_admin_with_password_and_totp_code(client, staff, settings):
+def test_staff_log_in_to_the_admin_with_password_and_totp_code(client, superuser, settings):
     settings.ADMIN_REQUIRE_2FA = True
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    device = TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
     code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
 
     without_code = client.post(
-        "/admin/login/?next=/admin/", {"username": staff.email, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9"
+        "/admin/login/?next=/admin/", {"username": superuser.email, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9"
     )
     with_code = client.post(
         "/admin/login/?next=/admin/",
-        {"username": staff.email, "password": PASSWORD, "otp_device": device.persistent_id, "otp_token": str(code)},
+        {"username": superuser.email, "password": PASSWORD, "otp_device": device.persistent_id, "otp_token": str(code)},
         REMOTE_ADDR="198.51.100.9",
     )
 
@@ -144,14 +139,14 @@ def test_staff_log_in_to_the_admin_with_password_and_totp_code(client, staff, se
     assert client.get("/admin/").status_code == 200
 
 
-def test_staff_enrol_an_authenticator_and_then_reach_the_admin(client, staff, settings):
+def test_staff_enrol_an_authenticator_and_then_reach_the_admin(client, superuser, settings):
     settings.ADMIN_REQUIRE_2FA = True
-    client.force_login(staff)
+    client.force_login(superuser)
 
     asks_password = client.get("/accounts/two-factor/")
     client.post("/accounts/two-factor/", {"password": PASSWORD})
     page = client.get("/accounts/two-factor/")
-    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    device = TOTPDevice.objects.get(user=superuser, confirmed=False)
     code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
     confirmed = client.post("/accounts/two-factor/", {"token": str(code).zfill(6)})
 
@@ -159,16 +154,16 @@ def test_staff_enrol_an_authenticator_and_then_reach_the_admin(client, staff, se
     assert page.status_code == 200
     assert "<svg" in page.content.decode()
     assert confirmed.status_code == 200
-    assert TOTPDevice.objects.get(user=staff).confirmed
+    assert TOTPDevice.objects.get(user=superuser).confirmed
     assert client.get("/admin/").status_code == 200
 
 
-def test_a_wrong_enrolment_code_is_refused(client, staff):
-    client.force_login(staff)
+def test_a_wrong_enrolment_code_is_refused(client, superuser):
+    client.force_login(superuser)
     client.post("/accounts/two-factor/", {"password": PASSWORD})
     client.get("/accounts/two-factor/")
 
     response = client.post("/accounts/two-factor/", {"token": "000000"})
 
     assert response.status_code == 200
-    assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user=superuser, confirmed=True).exists()

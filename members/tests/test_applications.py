@@ -59,11 +59,6 @@ def make_application(**overrides) -> MembershipApplication:
     return MembershipApplication.objects.create(**fields)
 
 
-@pytest.fixture
-def staff() -> User:
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
 # --- The public page -----------------------------------------------------------------------
 
 
@@ -163,9 +158,9 @@ def test_an_application_like_an_existing_organisation_or_application_is_flagged(
 
 
 def test_the_admin_list_flags_duplicates_in_a_number_of_queries_independent_of_its_size(
-    client, staff, django_assert_max_num_queries
+    client, superuser, django_assert_max_num_queries
 ):
-    client.force_login(staff)
+    client.force_login(superuser)
     OrganisationFactory(name="Cardiologs Technologies", siren=siren(40))
 
     def page_queries(count: int) -> int:
@@ -181,8 +176,8 @@ def test_the_admin_list_flags_duplicates_in_a_number_of_queries_independent_of_i
     assert page_queries(3) == page_queries(40)
 
 
-def test_the_duplicate_filter_and_the_change_page_link_the_matching_organisation(client, staff):
-    client.force_login(staff)
+def test_the_duplicate_filter_and_the_change_page_link_the_matching_organisation(client, superuser):
+    client.force_login(superuser)
     organisation = OrganisationFactory(name="Hôpital Saint-Louis", siren=siren(50))
     flagged = make_application(organisation_name="Hopital Saint Louis", siren=siren(51))
     clean = make_application(organisation_name="Nothing Alike", siren=siren(52))
@@ -199,14 +194,14 @@ def test_the_duplicate_filter_and_the_change_page_link_the_matching_organisation
 
 
 def test_approval_creates_one_organisation_year_contact_and_invitation_even_when_run_twice(
-    staff, fee_grid, areas, django_capture_on_commit_callbacks
+    superuser, fee_grid, areas, django_capture_on_commit_callbacks
 ):
     application = make_application(language="en")
     application.das_interests.set([areas["imaging"]])
     stale = MembershipApplication.objects.get(pk=application.pk)  # a second click, with the page's old copy
 
-    applications.application_approve(application=application, by=staff)
-    applications.application_approve(application=stale, by=staff)
+    applications.application_approve(application=application, by=superuser)
+    applications.application_approve(application=stale, by=superuser)
 
     organisation = Organisation.objects.get(siren=application.siren)
     assert organisation.status == Organisation.Status.PROSPECT
@@ -219,12 +214,16 @@ def test_approval_creates_one_organisation_year_contact_and_invitation_even_when
     (invitation,) = Message.objects.filter(kind="members.invitation")
     assert invitation.to == ["lea.moreau@neuronove.example"] and invitation.language == "en"
     application.refresh_from_db()
-    assert (application.status, application.decided_by, application.organisation) == ("approved", staff, organisation)
-    assert LogEntry.objects.get_for_object(application).get(action=LogEntry.Action.UPDATE).actor == staff
+    assert (application.status, application.decided_by, application.organisation) == (
+        "approved",
+        superuser,
+        organisation,
+    )
+    assert LogEntry.objects.get_for_object(application).get(action=LogEntry.Action.UPDATE).actor == superuser
 
 
-def test_approval_through_the_admin_confirms_first(client, staff, fee_grid):
-    client.force_login(staff)
+def test_approval_through_the_admin_confirms_first(client, superuser, fee_grid):
+    client.force_login(superuser)
     application = make_application()
     url = f"/admin/members/membershipapplication/{application.pk}/approve/"
 
@@ -239,24 +238,24 @@ def test_approval_through_the_admin_confirms_first(client, staff, fee_grid):
     assert Organisation.objects.filter(siren=application.siren).count() == 1
 
 
-def test_approval_is_refused_when_an_organisation_has_the_siren_and_writes_nothing(staff, fee_grid):
+def test_approval_is_refused_when_an_organisation_has_the_siren_and_writes_nothing(superuser, fee_grid):
     OrganisationFactory(name="Neuronove", siren=siren(1))
     application = make_application()
 
     with pytest.raises(ValidationError, match="already has the SIREN"), translation.override("en"):
-        applications.application_approve(application=application, by=staff)
+        applications.application_approve(application=application, by=superuser)
 
     application.refresh_from_db()
     assert application.status == "submitted"
     assert Organisation.objects.count() == 1 and not Person.objects.exists()
 
 
-def test_an_existing_login_without_organisation_becomes_the_contact_without_an_invitation(staff, fee_grid):
+def test_an_existing_login_without_organisation_becomes_the_contact_without_an_invitation(superuser, fee_grid):
     user = UserFactory(email="lea.moreau@neuronove.example")
     PersonFactory(organisation=None, user=None, email="someone@else.example")
     application = make_application()
 
-    applications.application_approve(application=application, by=staff)
+    applications.application_approve(application=application, by=superuser)
 
     assert Person.objects.get(email="lea.moreau@neuronove.example").user == user
     assert not Message.objects.filter(kind="members.invitation").exists()
@@ -265,11 +264,11 @@ def test_an_existing_login_without_organisation_becomes_the_contact_without_an_i
 # --- Decline ------------------------------------------------------------------------------
 
 
-def test_decline_sends_the_reason_once_in_the_applicants_language(staff):
+def test_decline_sends_the_reason_once_in_the_applicants_language(superuser):
     application = make_application(language="en")
 
-    applications.application_decline(application=application, by=staff, reason="Your activity is outside health.")
-    applications.application_decline(application=application, by=staff, reason="Again")
+    applications.application_decline(application=application, by=superuser, reason="Your activity is outside health.")
+    applications.application_decline(application=application, by=superuser, reason="Again")
 
     (message,) = Message.objects.filter(key=f"join-application:{application.pk}:declined")
     assert "Your activity is outside health." in message.body
@@ -279,21 +278,21 @@ def test_decline_sends_the_reason_once_in_the_applicants_language(staff):
     assert not Organisation.objects.exists()
 
 
-def test_decline_needs_a_reason_and_a_decided_application_cannot_change(staff, fee_grid):
+def test_decline_needs_a_reason_and_a_decided_application_cannot_change(superuser, fee_grid):
     application = make_application()
 
     with pytest.raises(ValidationError):
-        applications.application_decline(application=application, by=staff, reason="  ")
-    applications.application_approve(application=application, by=staff)
+        applications.application_decline(application=application, by=superuser, reason="  ")
+    applications.application_approve(application=application, by=superuser)
     with pytest.raises(ValidationError), translation.override("en"):
-        applications.application_decline(application=application, by=staff, reason="Too late")
+        applications.application_decline(application=application, by=superuser, reason="Too late")
 
     application.refresh_from_db()
     assert application.status == "approved"
 
 
-def test_decline_through_the_admin_asks_for_the_reason(client, staff):
-    client.force_login(staff)
+def test_decline_through_the_admin_asks_for_the_reason(client, superuser):
+    client.force_login(superuser)
     application = make_application()
     url = f"/admin/members/membershipapplication/{application.pk}/decline/"
 
@@ -305,7 +304,7 @@ def test_decline_through_the_admin_asks_for_the_reason(client, staff):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_approving_at_the_same_moment_create_one_organisation(fee_grid):
-    staff = [UserFactory(is_staff=True) for _ in range(2)]
+    superuser = [UserFactory(is_staff=True) for _ in range(2)]
     application = make_application()
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -320,7 +319,7 @@ def test_two_staff_approving_at_the_same_moment_create_one_organisation(fee_grid
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=approve, args=(user,)) for user in staff]
+    threads = [threading.Thread(target=approve, args=(user,)) for user in superuser]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,11 +1,12 @@
-"""Fixtures of the projects app: the three users, a submitted proposal, eager Celery, media in tmp."""
+"""Fixtures of the projects app: the scene of the root conftest's users (the proposing startup,
+a consortium partner), eager Celery, media in tmp."""
 
 from __future__ import annotations
 
 import pytest
 
 from members.models import Organisation
-from members.tests.factories import OrganisationFactory, UserFactory
+from members.tests.factories import OrganisationFactory
 from projects.tests.factories import ProjectFactory, contact, eligible_consortium
 
 
@@ -26,10 +27,17 @@ def _celery_eager(request):
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+# The users are the root conftest's (owner, outsider, staff...): here, the scene they act in.
 @pytest.fixture
-def owner(db):
-    """A contact of the proposing organisation (a startup)."""
-    return contact(OrganisationFactory(name="Oncox Devices SAS", category=Organisation.Category.STARTUP))
+def organisation(db):
+    """The owner's organisation: the proposing startup."""
+    return OrganisationFactory(name="Oncox Devices SAS", category=Organisation.Category.STARTUP)
+
+
+@pytest.fixture
+def other_organisation(db):
+    """The outsider's organisation: outside the consortium."""
+    return OrganisationFactory(name="Unrelated Biotech")
 
 
 @pytest.fixture
@@ -41,18 +49,7 @@ def project(owner):
 
 
 @pytest.fixture
-def colleague(project):
+def partner(project):
     """A contact of another consortium partner: sees the proposal, may not edit it."""
     partner = project.partners.exclude(organisation=project.lead_organisation).first()
     return contact(partner.organisation)
-
-
-@pytest.fixture
-def outsider(db):
-    """A contact of an organisation outside the consortium."""
-    return contact(OrganisationFactory(name="Unrelated Biotech"))
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True, email="staff@medicen.example")

@@ -24,9 +24,9 @@ def send_due():
 
 
 @pytest.fixture
-def colleague(db):
+def staff_colleague(db):
     """Another staff member, told about what `staff` does."""
-    return UserFactory(is_staff=True, email="colleague@medicen.example", first_name="Camille", last_name="Durand")
+    return UserFactory(is_staff=True, email="staff_colleague@medicen.example", first_name="Camille", last_name="Durand")
 
 
 @pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_a_submission_emails_staff_after_commit_and_not_the_proposer_who_made_it
 
 @pytest.mark.django_db
 def test_a_move_by_staff_greets_the_proposer_and_the_other_staff_by_name_and_spares_its_author(
-    project, owner, staff, colleague, mailoutbox
+    project, owner, staff, staff_colleague, mailoutbox
 ):
     owner.first_name, owner.last_name = "Ada", "Lovelace"
     owner.save()
@@ -56,9 +56,9 @@ def test_a_move_by_staff_greets_the_proposer_and_the_other_staff_by_name_and_spa
     send_due()
 
     review_mails = {tuple(m.to): m for m in mailoutbox if "Submitted" not in m.subject and "Déposé" not in m.subject}
-    assert set(review_mails) == {(owner.email,), (colleague.email,)}
+    assert set(review_mails) == {(owner.email,), (staff_colleague.email,)}
     assert review_mails[(owner.email,)].body.startswith("Bonjour Ada Lovelace,")
-    assert review_mails[(colleague.email,)].body.startswith("Bonjour Camille Durand,")
+    assert review_mails[(staff_colleague.email,)].body.startswith("Bonjour Camille Durand,")
     assert not [m for m in mailoutbox if m.to == [staff.email] and "examen" in m.subject.lower()]
 
 
@@ -155,7 +155,7 @@ def test_a_notification_that_cannot_be_built_is_failed_with_its_reason_and_staff
 
 @pytest.mark.worker
 def test_a_real_worker_sends_each_transition_once_even_when_the_task_is_sent_twice(
-    start_celery_worker, smtp_sink, project, owner, staff, colleague
+    start_celery_worker, smtp_sink, project, owner, staff, staff_colleague
 ):
     start_celery_worker()
     services.project_transition(project=project, to=S.SUBMITTED, by=owner)  # enqueued on commit
@@ -167,6 +167,6 @@ def test_a_real_worker_sends_each_transition_once_even_when_the_task_is_sent_twi
     assert wait_for(lambda: sent.count() == 4, timeout=60)
     time.sleep(2)  # give a duplicate the time to (wrongly) arrive
     assert sorted(m["To"] for m in smtp_sink.messages) == sorted(
-        [staff.email, colleague.email, owner.email, colleague.email]
+        [staff.email, staff_colleague.email, owner.email, staff_colleague.email]
     )
     assert event.notifications.count() == 2

@@ -1,4 +1,4 @@
-"""Three users on every proposal page and attachment: the owner, a consortium colleague, an outsider."""
+"""Three users on every proposal page and attachment: the owner, a consortium partner, an outsider."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,8 +30,8 @@ def test_owner_sees_and_edits_the_proposal(client, owner, project):
     assert project.title in client.get("/projects/").content.decode()
 
 
-def test_consortium_colleague_sees_the_proposal_but_may_not_edit_it(client, colleague, project):
-    assert get(client, colleague, f"/projects/{project.pk}/").status_code == 200
+def test_consortium_colleague_sees_the_proposal_but_may_not_edit_it(client, partner, project):
+    assert get(client, partner, f"/projects/{project.pk}/").status_code == 200
     assert client.get(f"/projects/{project.pk}/edit/").status_code == 403
     assert project.title in client.get("/projects/").content.decode()
 
@@ -77,8 +77,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, project, attachme
         assert response["Location"].startswith("/accounts/login/")
 
 
-def test_owner_and_colleague_download_the_attachment_as_an_attachment(client, owner, colleague, project, attachment):
-    for user in (owner, colleague):
+def test_owner_and_colleague_download_the_attachment_as_an_attachment(client, owner, partner, project, attachment):
+    for user in (owner, partner):
         response = get(client, user, f"/projects/{project.pk}/attachments/{attachment.pk}/")
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith("attachment;")
@@ -94,10 +94,10 @@ def test_an_attachment_is_not_reachable_through_another_proposal(client, owner, 
     assert response.status_code == 404
 
 
-def test_the_staff_page_is_for_staff_only(client, owner, colleague, staff, project):
+def test_the_staff_page_is_for_staff_only(client, owner, partner, staff, project):
     assert get(client, staff, f"/projects/{project.pk}/manage/").status_code == 200
     assert get(client, owner, f"/projects/{project.pk}/manage/").status_code == 404
-    assert get(client, colleague, f"/projects/{project.pk}/manage/").status_code == 404
+    assert get(client, partner, f"/projects/{project.pk}/manage/").status_code == 404
 
 
 def test_a_reviewer_sees_only_the_proposals_assigned_to_them_without_contacts_emails(client, staff, project):

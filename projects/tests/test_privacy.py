@@ -87,10 +87,10 @@ def test_my_data_needs_a_login(client):
 
 @pytest.mark.django_db
 def test_a_person_downloads_everything_the_portal_holds_about_them_and_nothing_of_others(
-    client, leaver, owner, colleague, project
+    client, leaver, owner, partner, project
 ):
-    colleague.person.last_name = "Colleaguesson"
-    colleague.person.save()
+    partner.person.last_name = "Colleaguesson"
+    partner.person.save()
     client.force_login(owner)
 
     response = client.get(reverse("my_data"))
@@ -115,7 +115,7 @@ def test_a_person_downloads_everything_the_portal_holds_about_them_and_nothing_o
         ("Another proposal", "Strong consortium.")
     ]
     assert "Colleaguesson" not in response.content.decode()
-    assert colleague.email not in response.content.decode()
+    assert partner.email not in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ def ge_healthcare(db):
 
 
 @pytest.fixture
-def kol(under_review, ge_healthcare):
+def kol_at_ge_healthcare(under_review, ge_healthcare):
     """A board member of the proposal's DAS who works for an organisation outside the consortium."""
     return reviewer_for(under_review.primary_area, organisation=ge_healthcare)
 
@@ -45,10 +45,12 @@ def _join_consortium(project, organisation, owner, staff):
 
 
 def test_a_submitted_review_whose_reviewer_joined_the_consortium_no_longer_counts_for_the_label(
-    under_review, kol, ge_healthcare, owner, staff
+    under_review, kol_at_ge_healthcare, ge_healthcare, owner, staff
 ):
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
-    services.review_submit(review=review, by=kol, scores=SCORES, recommendation="label", comments="Good.")
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
+    services.review_submit(
+        review=review, by=kol_at_ge_healthcare, scores=SCORES, recommendation="label", comments="Good."
+    )
     _join_consortium(under_review, ge_healthcare, owner, staff)
 
     with pytest.raises(TransitionRefused):
@@ -58,11 +60,11 @@ def test_a_submitted_review_whose_reviewer_joined_the_consortium_no_longer_count
 
 
 def test_a_reviewer_whose_organisation_joined_the_consortium_cannot_submit(
-    client, under_review, kol, ge_healthcare, owner, staff
+    client, under_review, kol_at_ge_healthcare, ge_healthcare, owner, staff
 ):
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
     _join_consortium(under_review, ge_healthcare, owner, staff)
-    client.force_login(kol)
+    client.force_login(kol_at_ge_healthcare)
 
     client.post(f"/projects/reviews/{review.pk}/submit/", {**SCORES, "recommendation": "label"})
 
@@ -70,15 +72,17 @@ def test_a_reviewer_whose_organisation_joined_the_consortium_cannot_submit(
     assert review.state == Review.State.ASSIGNED
     assert review.score_innovation is None
     with pytest.raises(ValidationError):
-        services.review_submit(review=review, by=kol, scores=SCORES, recommendation="label", comments="")
+        services.review_submit(
+            review=review, by=kol_at_ge_healthcare, scores=SCORES, recommendation="label", comments=""
+        )
 
 
 def test_the_review_page_of_a_reviewer_in_conflict_shows_nothing_of_the_proposal(
-    client, under_review, kol, ge_healthcare, owner, staff
+    client, under_review, kol_at_ge_healthcare, ge_healthcare, owner, staff
 ):
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
     _join_consortium(under_review, ge_healthcare, owner, staff)
-    client.force_login(kol)
+    client.force_login(kol_at_ge_healthcare)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
     text = client.get(f"/projects/reviews/{review.pk}/").content.decode()
@@ -90,10 +94,10 @@ def test_the_review_page_of_a_reviewer_in_conflict_shows_nothing_of_the_proposal
 
 
 def test_the_review_page_after_a_declared_conflict_shows_nothing_of_the_proposal(client, under_review, staff):
-    kol = reviewer_for(under_review.primary_area)
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
-    services.review_declare_conflict(review=review, by=kol, reason="I advise the lead.")
-    client.force_login(kol)
+    kol_at_ge_healthcare = reviewer_for(under_review.primary_area)
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
+    services.review_declare_conflict(review=review, by=kol_at_ge_healthcare, reason="I advise the lead.")
+    client.force_login(kol_at_ge_healthcare)
 
     text = client.get(f"/projects/reviews/{review.pk}/").content.decode()
 
@@ -105,10 +109,12 @@ def test_the_review_page_after_a_declared_conflict_shows_nothing_of_the_proposal
 
 
 def test_staff_see_a_review_set_aside_for_a_conflict_on_the_manage_page(
-    client, under_review, kol, ge_healthcare, owner, staff
+    client, under_review, kol_at_ge_healthcare, ge_healthcare, owner, staff
 ):
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
-    services.review_submit(review=review, by=kol, scores=SCORES, recommendation="label", comments="Good.")
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
+    services.review_submit(
+        review=review, by=kol_at_ge_healthcare, scores=SCORES, recommendation="label", comments="Good."
+    )
     _join_consortium(under_review, ge_healthcare, owner, staff)
     client.force_login(staff)
 
@@ -118,9 +124,9 @@ def test_staff_see_a_review_set_aside_for_a_conflict_on_the_manage_page(
     assert "GE Healthcare SAS" in text
 
 
-def test_the_review_form_shows_what_is_scored(client, under_review, kol, staff):
-    review = services.review_assign(project=under_review, reviewer=kol.person, by=staff)
-    client.force_login(kol)
+def test_the_review_form_shows_what_is_scored(client, under_review, kol_at_ge_healthcare, staff):
+    review = services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
+    client.force_login(kol_at_ge_healthcare)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
     text = client.get(f"/projects/reviews/{review.pk}/").content.decode()
@@ -131,14 +137,14 @@ def test_the_review_form_shows_what_is_scored(client, under_review, kol, staff):
 
 
 def test_the_assigned_reviewer_downloads_the_attachments_and_another_board_member_does_not(
-    client, under_review, kol, staff
+    client, under_review, kol_at_ge_healthcare, staff
 ):
-    services.review_assign(project=under_review, reviewer=kol.person, by=staff)
+    services.review_assign(project=under_review, reviewer=kol_at_ge_healthcare.person, by=staff)
     other = reviewer_for(under_review.primary_area)
     attachment = under_review.attachments.get()
     url = f"/projects/{under_review.pk}/attachments/{attachment.pk}/"
 
-    client.force_login(kol)
+    client.force_login(kol_at_ge_healthcare)
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF-")

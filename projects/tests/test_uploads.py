@@ -112,8 +112,8 @@ def test_a_name_without_an_accepted_extension_is_refused(client, owner, project)
     assert Attachment.objects.count() == 0
 
 
-def test_a_colleague_of_the_consortium_cannot_upload(client, colleague, project):
-    response = upload(client, colleague, project, "plan.pdf", PDF_HEADER + b"body")
+def test_a_colleague_of_the_consortium_cannot_upload(client, partner, project):
+    response = upload(client, partner, project, "plan.pdf", PDF_HEADER + b"body")
 
     assert response.status_code == 403
     assert Attachment.objects.count() == 0

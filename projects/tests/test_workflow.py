@@ -55,12 +55,12 @@ def test_every_allowed_transition_is_made_and_recorded_by_its_role(project, owne
 
 
 @pytest.mark.parametrize(("from_status", "to"), sorted(TRANSITIONS))
-def test_every_allowed_transition_is_refused_to_the_other_roles(project, owner, colleague, staff, from_status, to):
+def test_every_allowed_transition_is_refused_to_the_other_roles(project, owner, partner, staff, from_status, to):
     Project.objects.filter(pk=project.pk).update(status=from_status)
     project.refresh_from_db()
     _prepare(project, to, staff)
     roles = TRANSITIONS[(from_status, to)]
-    refused = [colleague] + ([] if STAFF in roles else [staff]) + ([] if APPLICANT in roles else [owner])
+    refused = [partner] + ([] if STAFF in roles else [staff]) + ([] if APPLICANT in roles else [owner])
 
     for user in refused:
         with pytest.raises(PermissionDenied):
