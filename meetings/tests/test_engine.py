@@ -397,7 +397,7 @@ def test_a_scan_killed_mid_batch_enqueues_nothing_and_the_next_scan_enqueues_eve
 
 
 def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
-    client, staff_user, area, monkeypatch, django_capture_on_commit_callbacks, now
+    client, staff, area, monkeypatch, django_capture_on_commit_callbacks, now
 ):
     from outbox.tasks import send_messages
 
@@ -409,7 +409,7 @@ def test_when_the_broker_is_down_the_request_succeeds_and_the_next_scan_sends(
 
     monkeypatch.setattr(send_messages, "apply_async", broker_down)
     people = make_people(2)
-    client.force_login(staff_user)
+    client.force_login(staff)
     start = timezone.localtime(now + 10 * DAY)
 
     with django_capture_on_commit_callbacks(execute=True):

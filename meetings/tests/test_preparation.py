@@ -162,18 +162,18 @@ def test_a_change_of_time_goes_out_at_once_even_after_an_agenda_update_today(now
     assert "Biopsie liquide" in mail.outbox[0].body and _sequence(mail.outbox[0]) == 2
 
 
-def test_a_meeting_in_preparation_is_seen_by_staff_only(staff_user, kol_user, now):
-    meeting = _draft(now=now, people=[kol_user.person])
+def test_a_meeting_in_preparation_is_seen_by_staff_only(staff, kol, now):
+    meeting = _draft(now=now, people=[kol.person])
 
-    assert _as(staff_user).get(f"/meetings/{meeting.pk}/").status_code == 200
-    assert _as(kol_user).get(f"/meetings/{meeting.pk}/").status_code == 404
-    assert meeting.title not in _as(kol_user).get("/meetings/").content.decode()
+    assert _as(staff).get(f"/meetings/{meeting.pk}/").status_code == 200
+    assert _as(kol).get(f"/meetings/{meeting.pk}/").status_code == 404
+    assert meeting.title not in _as(kol).get("/meetings/").content.decode()
 
 
-def test_staff_see_the_draft_panel_and_the_send_button_asks_first(staff_user, now):
+def test_staff_see_the_draft_panel_and_the_send_button_asks_first(staff, now):
     meeting = _draft(now=now, people=make_people(3))
 
-    page = _as(staff_user).get(f"/meetings/{meeting.pk}/").content.decode()
+    page = _as(staff).get(f"/meetings/{meeting.pk}/").content.decode()
 
     assert "En préparation" in page
     assert f'action="/meetings/{meeting.pk}/send/"' in page
@@ -230,12 +230,12 @@ def test_the_emailed_link_of_a_withdrawn_invitation_is_refused_and_records_nothi
         services.invitation_respond(invitation=invitation, response="accepted")
 
 
-def test_a_withdrawn_kol_no_longer_sees_the_meeting_through_the_seat(kol_user, area, now):
-    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[kol_user.person])
+def test_a_withdrawn_kol_no_longer_sees_the_meeting_through_the_seat(kol, area, now):
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[kol.person])
     services.invitation_remove(invitation=meeting.invitations.get())
 
-    assert _as(kol_user).get(f"/meetings/{meeting.pk}/").status_code == 404
-    assert meeting.title not in _as(kol_user).get("/meetings/").content.decode()
+    assert _as(kol).get(f"/meetings/{meeting.pk}/").status_code == 404
+    assert meeting.title not in _as(kol).get("/meetings/").content.decode()
 
 
 def test_a_withdrawn_invitee_gets_a_cancellation_and_no_later_update(now):
@@ -285,10 +285,10 @@ def test_decline_then_reschedule_then_accept_brings_the_reminders_back_at_the_ne
 # --- Issue 11, item 8: add to my calendar; the answer page says it all ----------------------
 
 
-def test_the_meeting_page_offers_the_meeting_as_ics_with_the_invitation_uid_and_sequence(kol_user, now):
-    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[kol_user.person])
+def test_the_meeting_page_offers_the_meeting_as_ics_with_the_invitation_uid_and_sequence(kol, now):
+    meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=[kol.person])
     services.meeting_update(meeting=meeting, place="Hôpital Cochin", now=now)
-    client = _as(kol_user)
+    client = _as(kol)
 
     assert f'href="/meetings/{meeting.pk}/calendar.ics"' in client.get(f"/meetings/{meeting.pk}/").content.decode()
     response = client.get(f"/meetings/{meeting.pk}/calendar.ics")
@@ -333,24 +333,24 @@ def committee(now):
     return _draft(now=now)
 
 
-def test_staff_invite_someone_by_their_login_address(staff_user, committee):
+def test_staff_invite_someone_by_their_login_address(staff, committee):
     user = UserFactory(email="contact@medicen.example")
     person = PersonFactory(user=user, email="")
 
-    _as(staff_user).post(f"/meetings/{committee.pk}/invite/", {"email": "Contact@Medicen.example"})
+    _as(staff).post(f"/meetings/{committee.pk}/invite/", {"email": "Contact@Medicen.example"})
 
     assert list(committee.invitations.values_list("person_id", "email")) == [(person.pk, "contact@medicen.example")]
 
 
-def test_staff_invite_someone_by_name(staff_user, committee):
+def test_staff_invite_someone_by_name(staff, committee):
     person = PersonFactory(first_name="Valérie", last_name="Vilgrain", email="v.vilgrain@example.org")
     PersonFactory(first_name="Valérie", last_name="Martin", email="v.martin@example.org")
 
-    ambiguous = _as(staff_user).post(f"/meetings/{committee.pk}/invite/", {"email": "Valérie"}, follow=True)
+    ambiguous = _as(staff).post(f"/meetings/{committee.pk}/invite/", {"email": "Valérie"}, follow=True)
     assert not committee.invitations.exists()
     assert "Plusieurs personnes" in ambiguous.content.decode() and "Valérie Martin" in ambiguous.content.decode()
 
-    _as(staff_user).post(f"/meetings/{committee.pk}/invite/", {"email": "valérie vilgrain"})
+    _as(staff).post(f"/meetings/{committee.pk}/invite/", {"email": "valérie vilgrain"})
 
     assert list(committee.invitations.values_list("person_id", flat=True)) == [person.pk]
 
@@ -358,20 +358,20 @@ def test_staff_invite_someone_by_name(staff_user, committee):
 # --- Issue 11, items 6 and 14: confirmation and French ---------------------------------------
 
 
-def test_cancelling_and_withdrawing_ask_for_confirmation(staff_user, now):
+def test_cancelling_and_withdrawing_ask_for_confirmation(staff, now):
     meeting = make_meeting(starts_at=now + 10 * DAY, people=make_people(1))
 
-    page = _as(staff_user).get(f"/meetings/{meeting.pk}/").content.decode()
+    page = _as(staff).get(f"/meetings/{meeting.pk}/").content.decode()
 
     assert 'data-confirm="Annuler cette réunion' in page
     assert f'data-confirm="Retirer l{APOSTROPHE}invitation de' in page
 
 
-def test_the_meeting_page_is_in_french_typography(staff_user, now):
+def test_the_meeting_page_is_in_french_typography(staff, now):
     meeting = make_meeting(starts_at=now + 10 * DAY, now=now, people=make_people(1))
     run_scan(now)
 
-    page = _as(staff_user).get(f"/meetings/{meeting.pk}/").content.decode()
+    page = _as(staff).get(f"/meetings/{meeting.pk}/").content.decode()
 
     assert f"Accepté{NNBSP}: 0" in page and f"Pas encore de réponse{NNBSP}: 1" in page
     assert "<th>Réponse</th>" in page and "Répondre" not in page
