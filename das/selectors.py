@@ -15,30 +15,6 @@ def areas_with_governance(*, day: datetime.date) -> QuerySet[StrategicArea]:
     return StrategicArea.objects.prefetch_related(Prefetch("mandates", queryset=board, to_attr="board"))
 
 
-def affiliations(person_ids, *, day: datetime.date) -> dict[int, dict[int, str]]:
-    """Member organisations each person acts for on `day`: {person id: {organisation id: name}}.
-
-    Their own organisation (members.Person) and the member organisation linked to each
-    mandate they hold that day — François Kotian sits for GE Healthcare on the imaging
-    board even though his person record names no organisation. Two queries, whatever the
-    number of people (the conflict-of-interest rule of the review reads it).
-    """
-    from members.models import Person
-
-    found: dict[int, dict[int, str]] = {pk: {} for pk in person_ids}
-    own = Person.objects.filter(pk__in=found, organisation__isnull=False).values_list(
-        "pk", "organisation_id", "organisation__name"
-    )
-    seats = (
-        Mandate.objects.as_of(day)
-        .filter(person_id__in=found, organisation__isnull=False)
-        .values_list("person_id", "organisation_id", "organisation__name")
-    )
-    for person_id, organisation_id, name in [*own, *seats]:
-        found[person_id][organisation_id] = name
-    return found
-
-
 def area_board(*, area: StrategicArea, day: datetime.date) -> list[Mandate]:
     """The board of one DAS on `day`, president first, with the titles of that time."""
     return list(
