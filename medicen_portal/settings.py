@@ -480,6 +480,12 @@ CELERY_BEAT_SCHEDULE["projects-review-reminders"] = {"task": "projects.review_re
 # One scan a minute skips or hands to the outbox every due meeting e-mail (meetings/tasks.py);
 # the outbox sends them (its own scan, lease, retries and backoff: OUTBOX_* above).
 CELERY_BEAT_SCHEDULE["meetings-scan-due-deliveries"] = {"task": "meetings.scan_due_deliveries", "schedule": 60.0}
+# Retention: the addresses copied into a meeting's invitations and e-mails go this long after it ended.
+MEETINGS_ADDRESS_RETENTION_DAYS = env_int("MEETINGS_ADDRESS_RETENTION_DAYS", 365, minimum=1)
+CELERY_BEAT_SCHEDULE["meetings-forget-addresses"] = {
+    "task": "meetings.forget_addresses",
+    "schedule": crontab(hour=3, minute=55),
+}
 if not REDIS_URL:
     # The embedded broker polls its folder; at the default 1 s a worker takes one task per
     # second per process, far too slow to fan out a scan's batch.

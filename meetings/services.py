@@ -17,10 +17,11 @@ import secrets
 import uuid
 from collections.abc import Iterable
 
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min, Q
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Max, Min, Q, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,6 +214,11 @@ def meeting_send_invitations(*, meeting: Meeting, now: datetime.datetime | None 
         != 1
     ):
         raise MeetingError(_("The invitations of this meeting have already been sent."), code="not_draft")
+    # The claim is a queryset update(), which the audit trail never sees: log the move here (the
+    # actor is the request's, set by auditlog's middleware).
+    LogEntry.objects.log_create(
+        current, action=LogEntry.Action.UPDATE, changes={"status": [Meeting.Status.DRAFT, Meeting.Status.SCHEDULED]}
+    )
     current.status = Meeting.Status.SCHEDULED
     meeting.__dict__.update(current.__dict__)
     for invitation in invitations:
@@ -574,3 +580,27 @@ def personal_data_erase(*, person, now: datetime.datetime) -> None:
         placeholder = f"anonymised-{invitation.pk}@anonymised.invalid"
         Invitation.objects.filter(pk=invitation.pk).update(email=placeholder)
         Delivery.objects.filter(invitation=invitation).update(email=placeholder)
+
+
+def addresses_forget(*, before: datetime.datetime) -> int:
+    """Retention: the addresses copied into the invitations of meetings that ended before `before`,
+    and into their e-mails' deliveries, give way to placeholders (MEETINGS_ADDRESS_RETENTION_DAYS).
+
+    The person keeps their own address on their record; the meeting keeps who was invited and
+    what they answered. Unique per meeting, like the real address was; ".invalid" can never be
+    delivered. Anonymised invitations (already ".invalid") are left as they are. Safe to run twice.
+    """
+    with transaction.atomic():
+        ids = list(
+            Invitation.objects.filter(meeting__ends_at__lt=before)
+            .exclude(email__endswith=".invalid")
+            .values_list("pk", flat=True)[:10_000]
+        )
+        if not ids:
+            return 0
+        Delivery.objects.filter(invitation_id__in=ids).update(
+            email=Concat(Value("forgotten-"), Cast("invitation_id", CharField()), Value("@retention.invalid"))
+        )
+        return Invitation.objects.filter(pk__in=ids).update(
+            email=Concat(Value("forgotten-"), Cast("pk", CharField()), Value("@retention.invalid"))
+        )

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import datetime
 
-from meetings import engine
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from meetings import engine, services
 
 
 @shared_task(name="meetings.scan_due_deliveries", ignore_result=True)
 def scan_due_deliveries() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): skip or enqueue in the outbox every due meeting e-mail."""
     return engine.scan().claimed
+
+
+@shared_task(name="meetings.forget_addresses", ignore_result=True)
+def forget_addresses() -> int:
+    """Daily: invitees' addresses leave meetings that ended MEETINGS_ADDRESS_RETENTION_DAYS ago."""
+    days = settings.MEETINGS_ADDRESS_RETENTION_DAYS
+    return services.addresses_forget(before=timezone.now() - datetime.timedelta(days=days))
 
 
 # The name it had while meetings lived in das: a scan a beat sent before the upgrade may still
