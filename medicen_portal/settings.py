@@ -457,6 +457,9 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=30)
 # restart) within a fraction of a second of a commit, that mark is lost and the e-mail may go
 # out twice. True waits for the flush (about 2 ms a message here, and a wider window).
 OUTBOX_SYNCHRONOUS_COMMIT = env_bool("OUTBOX_SYNCHRONOUS_COMMIT", False)
+# Kinds of e-mail whose bodies carry a link that signs the recipient in: the outbox admin does not
+# show their bodies to staff (the kinds are the enqueuing apps' own names).
+OUTBOX_CONFIDENTIAL_KINDS = ["accounts.password-reset", "members.invitation"]
 if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= OUTBOX_RETRY_BACKOFF_CAP:
     raise ImproperlyConfigured("OUTBOX_RETRY_BACKOFF_CAP must stay below CELERY_VISIBILITY_TIMEOUT.")
 

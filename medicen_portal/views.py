@@ -229,14 +229,15 @@ class RateLimitedPasswordResetForm(PasswordResetForm):
                         settings.PASSWORD_RESET_EMAIL_INTERVAL_SECONDS)  # fmt: skip
             return
         # Rendered as Django's form does, then handed to the one mail path (docs/architecture.md):
-        # claimed, sent once, retried after a 4xx, visible to staff if it fails. The key holds the
-        # token, so a second request (a new token) is a new e-mail and a replay of this one is not.
+        # claimed, sent once, retried after a 4xx, visible to staff if it fails. The key holds a
+        # digest of the token, so a second request (a new token) is a new e-mail and a replay of this
+        # one is not; never the token itself, which staff reading the outbox could use.
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
         html = render_to_string(html_email_template_name, context) if html_email_template_name else ""
         with transaction.atomic():
             message_enqueue(
-                key=f"password-reset:{context['user'].pk}:{context['token']}",
+                key=f"password-reset:{context['user'].pk}:{hashlib.sha256(context['token'].encode()).hexdigest()[:32]}",
                 kind="accounts.password-reset",
                 to=[to_email],
                 subject=subject,

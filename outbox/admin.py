@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
 from django.template.defaultfilters import linebreaksbr
@@ -34,6 +35,14 @@ def _as_data(value, *, language: str = "") -> str:
     """Shown as it is sent, not as the portal's prose: marked translate="no" (and with the e-mail's
     own language), so neither a browser's translator nor the page walk's French checks touch it."""
     return format_html('<div class="outbox-data" lang="{}" translate="no">{}</div>', language, linebreaksbr(value))
+
+
+_CONFIDENTIAL = _("Not shown: this e-mail holds a link that signs its recipient in (a password reset, an invitation).")
+
+
+def _is_confidential(message: Message) -> bool:
+    # Staff who may read the outbox must not be able to take over an account with what they read.
+    return message.kind in settings.OUTBOX_CONFIDENTIAL_KINDS
 
 
 class AttachmentInline(admin.TabularInline):
@@ -80,11 +89,11 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("text body"))
     def text_body(self, obj: Message) -> str:
-        return _as_data(obj.body, language=obj.language)
+        return _CONFIDENTIAL if _is_confidential(obj) else _as_data(obj.body, language=obj.language)
 
     @admin.display(description=_("HTML body"))
     def html_body(self, obj: Message) -> str:
-        return _as_data(obj.html, language=obj.language)
+        return _CONFIDENTIAL if _is_confidential(obj) else _as_data(obj.html, language=obj.language)
 
     @admin.display(description=_("headers"))
     def headers_sent(self, obj: Message) -> str:

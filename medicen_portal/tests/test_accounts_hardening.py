@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -147,4 +148,25 @@ def test_the_password_reset_e_mail_goes_through_the_outbox_once(client, mailoutb
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["reset.me@a.test"]
     assert "/accounts/reset/" in mailoutbox[0].body
-    assert message.key.rsplit(":", 1)[1] in mailoutbox[0].body  # the token the key names is the one sent
+    token = mailoutbox[0].body.split("/accounts/reset/")[1].split("/")[1]
+    assert message.key.rsplit(":", 1)[1] == hashlib.sha256(token.encode()).hexdigest()[:32]  # its digest, not it
+    assert token not in message.key
+
+
+def test_staff_reading_the_outbox_see_neither_a_password_reset_link_nor_an_invitation_link(client, superuser):
+    from members.services import person_invite
+    from members.tests.factories import PersonFactory
+
+    UserFactory(email="reset.me@a.test")
+    client.post("/accounts/password_reset/", {"email": "reset.me@a.test"})
+    reset = Message.objects.get(kind="accounts.password-reset")
+    person_invite(person=PersonFactory(email="new.contact@a.test"), by=superuser)
+    invitation = Message.objects.get(kind="members.invitation")
+    client.force_login(superuser)
+
+    for message in (reset, invitation):
+        page = client.get(f"/admin/outbox/message/{message.pk}/change/").content.decode()
+        link = "/accounts/reset/" if message == reset else "/members/invitation/"
+        assert link in message.body  # the link is in the e-mail...
+        assert link not in page  # ...not on the page staff read
+        assert "Non affiché" in page
