@@ -1,7 +1,7 @@
 """French as a French reader writes it, in every French string of the catalogue.
 
 A narrow no-break space (U+202F) before ; : ! ? and inside « », no space before a comma
-and the typographic apostrophe ’ (issue 11, item 14). The header entry and the msgids are left alone.
+and the typographic apostrophe U+2019 (issue 11, item 14). The header entry and the msgids are left alone.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ RULES = [
     (re.compile(r"[A-Za-zÀ-ÿ»)]:(\s|$)"), "no space before : (add U+202F)"),
     (re.compile(r"\s,"), "a space before a comma"),
     (re.compile(r"«(?!\u202f)|(?<!\u202f)»"), "« » without U+202F inside"),
-    (re.compile(r"[A-Za-zÀ-ÿ]'[A-Za-zÀ-ÿ]"), "a straight apostrophe (use ’)"),
+    (re.compile(r"[A-Za-zÀ-ÿ]'[A-Za-zÀ-ÿ]"), "a straight apostrophe (use U+2019)"),
 ]
 
 
