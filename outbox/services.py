@@ -438,7 +438,9 @@ class _Writes:
     )
 
     def _hand_over_in_one_statement(self, own: dict, at: datetime.datetime) -> int:
-        sent_own, sent = self.deferred[0] if self.deferred else ({"pk": None, "status": "", "claim_token": ""}, {})
+        sent_own, sent = (
+            self.deferred[0] if self.deferred else ({"pk": None, "status": "", "claim_token": UNCLAIMED}, {})
+        )
         params = [
             _may_commit_asynchronously(),
             sent.get("status", ""), sent.get("sent_at"), sent.get("message_id", ""), sent.get("updated_at"),
