@@ -31,6 +31,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 PK_PLACEHOLDER = "__pk__"
+# Exactly these types (a URLField is a CharField that display_for_field turns into a link).
+PLAIN_TEXT_FIELDS = (models.CharField, models.TextField, models.EmailField, models.SlugField)
 
 
 def _column(cl, field_name, index: int, link_tag: str) -> Callable | None:
@@ -62,6 +64,13 @@ def _column(cl, field_name, index: int, link_tag: str) -> Callable | None:
                 return labels.get(value, conditional_escape(empty))
             except TypeError:  # unhashable (list-like choices): Django's own way
                 return conditional_escape(display_for_field(value, field, empty))
+
+    elif type(field) in PLAIN_TEXT_FIELDS:
+        # What display_for_field comes to for text, after a dozen type checks.
+        empty_html = conditional_escape(empty)
+
+        def display(value):
+            return empty_html if value in field.empty_values else conditional_escape(str(value))
 
     else:
 
