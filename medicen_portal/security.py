@@ -141,8 +141,13 @@ class PortalAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False
-        if needs_second_factor(request.user):
-            return request.user.is_verified()
+        # Asked twice per admin page (admin_view, then each_context): the device lookups run once.
+        user = request.user
+        remembered = getattr(request, "_needs_second_factor", None)
+        if remembered is None or remembered[0] != user.pk:
+            remembered = request._needs_second_factor = (user.pk, needs_second_factor(user))
+        if remembered[1]:
+            return user.is_verified()
         return True
 
 

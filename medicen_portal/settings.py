@@ -137,7 +137,7 @@ REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.redis_cache.RedisCache",  # Django's, reusing its clients (see there)
             "LOCATION": REDIS_URL,
             # A cache that cannot answer quickly is skipped (pages compute without it), not waited for.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

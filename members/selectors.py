@@ -104,7 +104,7 @@ def directory_organisations(
 
 
 def directory_cards(organisations: list[Organisation], *, area_names: dict[str, str]) -> list[Organisation]:
-    """A directory page's organisations, each with `das_names` (its DAS, in the areas' order) and `url`.
+    """A directory page's organisations, each with `das_names` (its DAS, in order), `url` and `category_label`.
 
     One query of (organisation, area code) pairs from the M2M table, named from `area_names`
     (code -> name, the filter form's choices, already loaded): a prefetch of `das_interests`
@@ -123,9 +123,12 @@ def directory_cards(organisations: list[Organisation], *, area_names: dict[str, 
         names.setdefault(organisation_id, []).append(area_names.get(code, code))
     # A slug is letters, digits, "-" and "_": "SLUG" cannot occur in the rest of the address.
     url = reverse("members:organisation", kwargs={"slug": "SLUG"})
+    # Translated once a page: get_category_display() hashed every (lazy) label again for each card.
+    categories = {value: str(label) for value, label in Organisation.Category.choices}
     for organisation in organisations:
         organisation.das_names = names.get(organisation.pk, [])
         organisation.url = url.replace("SLUG", organisation.slug)
+        organisation.category_label = categories.get(organisation.category, organisation.category)
     return organisations
 
 

@@ -41,7 +41,7 @@ def test_an_evicted_generation_restarts_at_a_value_never_used():
 def test_the_cache_being_down_means_computing_without_it(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.redis_cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -50,3 +50,22 @@ def test_the_cache_being_down_means_computing_without_it(settings):
     assert generation("thing") == 0
     assert cached("thing:0", lambda: "computed", seconds=60) == "computed"
     changed("thing")  # outside a transaction: runs now, logs, does not raise
+
+
+def test_the_redis_cache_keeps_one_client_and_works_like_djangos(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("no REDIS_URL")
+    from common.redis_cache import RedisCache
+
+    backend = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "test-reused-client"})
+    client = backend._cache.get_client()
+
+    backend.set("a", {"value": 1}, 60)
+    backend.set("n", 1, 60)
+    assert backend.get("a") == {"value": 1}
+    assert backend.get_many(["a", "missing"]) == {"a": {"value": 1}}
+    assert backend.incr("n") == 2
+    assert backend.add("a", "other", 60) is False
+    backend.delete_many(["a", "n"])
+    assert backend.get("a") is None
+    assert backend._cache.get_client(write=True) is client  # one server: one client, built once

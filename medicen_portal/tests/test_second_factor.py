@@ -202,3 +202,32 @@ def test_unverified_staff_opening_the_admin_are_sent_to_confirm_their_second_fac
 
     assert response.redirect_chain[-1][0].startswith("/accounts/two-factor/verify/?next=%2Fadmin%2F")
     assert response.status_code == 200
+
+
+def _device_queries(client: Client, path: str) -> tuple[int, int]:
+    """(status, number of queries of the device tables) of one admin page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return response.status_code, sum(1 for query in captured if "otp_" in query["sql"])
+
+
+def test_an_admin_page_looks_up_the_staffs_devices_once_and_still_refuses_an_unverified_enrolled_session(
+    client, staff, settings
+):
+    """Without ADMIN_REQUIRE_2FA: staff who enrolled a device need it verified; the lookup is not repeated per page."""
+    settings.ADMIN_REQUIRE_2FA = False
+    client.force_login(staff)
+    status, lookups = _device_queries(client, "/admin/members/organisation/")
+    assert (status, lookups) == (200, 2)  # one query per kind of device (TOTP, backup codes), once
+
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    assert client.get("/admin/members/organisation/").status_code == 302  # to the admin's login
+
+    verified = Client()
+    _verified_session(verified, staff)
+    status, lookups = _device_queries(verified, "/admin/members/organisation/")
+    assert status == 200
+    assert lookups <= 3  # the session's device, then one lookup per kind of device

@@ -17,7 +17,7 @@ def cache_down(settings):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        "default": {"BACKEND": "common.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
     }
 
 

@@ -370,3 +370,14 @@ def test_a_card_shows_its_das_in_the_areas_order_in_the_visitors_language_and_li
         assert card.index(first_name) < card.index(second_name)
         assert 'href="/members/two-areas-biotech/"' in page
         assert "No Area Biotech" in page
+
+
+def test_each_card_names_its_category_in_the_visitors_language(areas):
+    OrganisationFactory(name="Hôpital Nord", category=Organisation.Category.HOSPITAL)
+    OrganisationFactory(name="Petite Biotech", category=Organisation.Category.SME)
+
+    french = Client().get("/members/").content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/members/").content.decode()
+
+    assert "Hôpital ou centre clinique" in french and "PME" in french
+    assert "Hospital or clinical centre" in english and "SME" in english
