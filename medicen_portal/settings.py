@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "common.audit.AuditlogMiddleware",  # auditlog's, reading the client address through TRUSTED_PROXIES
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
