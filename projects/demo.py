@@ -18,6 +18,7 @@ from das.models import Mandate, StrategicArea
 from members.models import Organisation
 from projects.models import (
     FUNDER_SCOPE,
+    AidRateCeiling,
     Funder,
     FundingDecision,
     Partner,
@@ -149,6 +150,10 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
 
     through = Project.areas.through
     links, partners, events, reviews, decisions, products = [], [], [], [], [], []
+    # The funders' aid-rate ceilings by partner category: a demo proposal asks at most what its
+    # consortium may get, so it is eligible as a real one would be (projects/eligibility.py).
+    ceilings = {(c.funder, c.category): c.max_rate for c in AidRateCeiling.objects.all()}
+    category_of = {o["pk"]: o["category"] for o in organisations}
     for project, lead, collaborative, start in plans:
         extra_areas = rng.sample(area_ids, k=min(len(area_ids), rng.choice([0, 0, 0, 1, 2])))
         for area_id in {project.primary_area_id, *extra_areas} - {None}:
@@ -179,6 +184,16 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
             )
             if organisation:
                 seen.add(organisation["pk"])
+        allowed = sum(
+            (
+                project.total_budget * partner.budget_share / 100
+                * ceilings.get((project.target_funder, category_of.get(partner.organisation_id, partner.category)), 100)
+                / 100
+                for partner in partners[-len(members):]
+            ),
+            Decimal(0),
+        )  # fmt: skip
+        project.requested_aid = min(project.requested_aid, allowed.quantize(Decimal(1), rounding="ROUND_DOWN"))
 
         # Timeline.
         path = PATHS[project.status]
@@ -263,7 +278,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
     FundingDecision.objects.bulk_create(decisions, batch_size=BATCH)
     Product.objects.bulk_create(products, batch_size=BATCH)
     Project.objects.bulk_update(
-        projects, ["created_at", "updated_at", "submitted_at", "total_investment"], batch_size=500
+        projects, ["created_at", "updated_at", "submitted_at", "total_investment", "requested_aid"], batch_size=500
     )
     impact_changed()
     return [project.pk for project in projects]

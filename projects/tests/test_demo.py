@@ -40,3 +40,17 @@ def test_the_demo_proposals_that_french_users_see_are_in_french(settings):
     for english in ("Federated learning", "R&D project", "Reach the target TRL", "Demo data", "Strong clinical need",
                     "Product from", " the ", " of "):  # fmt: skip
         assert english not in texts, english
+
+
+def test_no_demo_proposal_asks_more_aid_than_its_consortium_may_get(settings):
+    from projects.eligibility import aid_rate_problems
+    from projects.models import Project
+
+    settings.DEMO_PASSWORD = "demo-password-123"
+    call_command("seed_demo", members=80, projects=60, seed=7, stdout=io.StringIO())
+
+    problems = {
+        project.acronym: aid_rate_problems(project, list(project.partners.select_related("organisation")))
+        for project in Project.objects.exclude(status=Project.Status.DRAFT)
+    }
+    assert {acronym: found for acronym, found in problems.items() if found} == {}
