@@ -215,19 +215,19 @@ def _device_queries(client: Client, path: str) -> tuple[int, int]:
 
 
 def test_an_admin_page_looks_up_the_staffs_devices_once_and_still_refuses_an_unverified_enrolled_session(
-    client, staff, settings
+    client, superuser, settings
 ):
     """Without ADMIN_REQUIRE_2FA: staff who enrolled a device need it verified; the lookup is not repeated per page."""
     settings.ADMIN_REQUIRE_2FA = False
-    client.force_login(staff)
+    client.force_login(superuser)
     status, lookups = _device_queries(client, "/admin/members/organisation/")
     assert (status, lookups) == (200, 2)  # one query per kind of device (TOTP, backup codes), once
 
-    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
     assert client.get("/admin/members/organisation/").status_code == 302  # to the admin's login
 
     verified = Client()
-    _verified_session(verified, staff)
+    _verified_session(verified, superuser)
     status, lookups = _device_queries(verified, "/admin/members/organisation/")
     assert status == 200
     assert lookups <= 3  # the session's device, then one lookup per kind of device

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from members import permissions
 from members.models import Organisation
 from members.selectors import directory_organisations
-from members.tests.factories import OrganisationFactory, UserFactory
+from members.tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 ROLES = ["owner", "colleague", "outsider", "staff", "anonymous"]
@@ -26,16 +26,14 @@ PRIVATE = {"owner": {"a"}, "colleague": {"a"}, "outsider": {"b"}, "staff": {"a",
 
 
 @pytest.fixture
-def world(three_users):
+def world(organisation, other_organisation, owner, colleague, outsider, staff):
     organisations = {
-        "a": three_users["a"],
-        "b": three_users["b"],
+        "a": organisation,
+        "b": other_organisation,
         "c": OrganisationFactory(name="Quiet Labs", slug="quiet", directory_opt_in=False),
         "d": OrganisationFactory(name="Former Member", slug="former", status=Organisation.Status.LAPSED),
     }
-    users = {role: three_users[role] for role in ("owner", "colleague", "outsider")}
-    users["staff"] = UserFactory(email="staff@medicen.example", is_staff=True)
-    users["anonymous"] = AnonymousUser()
+    users = {"owner": owner, "colleague": colleague, "outsider": outsider, "staff": staff, "anonymous": AnonymousUser()}
     return {"organisations": organisations, "users": users}
 
 

@@ -62,7 +62,7 @@ def test_aid_above_the_ceilings_is_refused_at_submission_with_what_is_allowed(ow
             services.project_transition(project=project, to=Project.Status.SUBMITTED, by=owner)
 
     assert problems == [
-        "L'aide demandée (600\u202f000 €) dépasse ce que Bpifrance accorde à ce consortium\u202f: "
+        "L\u2019aide demandée (600\u202f000 €) dépasse ce que Bpifrance accorde à ce consortium\u202f: "
         "au plus 517\u202f500 € "
         "(51,8 % du budget, selon la part de chaque partenaire et le plafond de sa catégorie\u202f: "
         "hôpital ou centre clinique 100 %, grand groupe 25 %, start-up 45 %)."
