@@ -105,6 +105,14 @@ def outsider(other_organisation):
 
 
 @pytest.fixture
+def governance(db) -> None:
+    """The real five DAS and their boards, as `seed_medicen` loads them (das/data/governance.toml)."""
+    from das.services import governance_load
+
+    governance_load()
+
+
+@pytest.fixture
 def areas(db) -> dict:
     """The five DAS, by code."""
     from das.models import StrategicArea

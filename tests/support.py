@@ -6,6 +6,7 @@ tests never import a conftest.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -77,3 +78,8 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def page_text(response) -> str:
+    """A response's HTML with its runs of whitespace as one space, for reading sentences in it."""
+    return re.sub(r"\s+", " ", response.content.decode())

@@ -1,17 +1,10 @@
 import pytest
 from django.test import Client
 
-from das.services import governance_load
-
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded():
-    governance_load()
-
-
-def test_home_page_shows_the_governance_in_french_by_default(client: Client, seeded):
+def test_home_page_shows_the_governance_in_french_by_default(client: Client, governance):
     response = client.get("/")
 
     assert response.status_code == 200
@@ -26,7 +19,7 @@ def test_home_page_shows_the_governance_in_french_by_default(client: Client, see
     assert "Head of Medical Imaging Department" not in text
 
 
-def test_language_switch_shows_the_governance_in_english_and_is_remembered(client: Client, seeded):
+def test_language_switch_shows_the_governance_in_english_and_is_remembered(client: Client, governance):
     switched = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert switched.status_code == 302
 
@@ -39,12 +32,12 @@ def test_language_switch_shows_the_governance_in_english_and_is_remembered(clien
     assert "InterSystems France" in text
 
 
-def test_home_page_query_count_does_not_depend_on_board_size(client: Client, seeded, django_assert_max_num_queries):
+def test_home_page_query_count_does_not_depend_on_board_size(client: Client, governance, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         client.get("/")
 
 
-def test_bootstrap_is_served_from_the_portals_own_static_files(client: Client, seeded):
+def test_bootstrap_is_served_from_the_portals_own_static_files(client: Client, governance):
     text = client.get("/").content.decode()
 
     assert "/static/bootstrap/css/bootstrap.min.css" in text

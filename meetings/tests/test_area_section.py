@@ -11,24 +11,15 @@ from django.test import Client
 from django.utils import timezone
 
 from das.models import Mandate
-from das.services import governance_load
 from meetings.models import Meeting
 from meetings.tests.factories import make_meeting
 from members.tests.factories import PersonFactory, UserFactory
+from tests.support import page_text
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded():
-    governance_load()
-
-
-def _text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def test_board_meetings_are_for_logged_in_users_and_linked_for_those_invited(client: Client, seeded):
+def test_board_meetings_are_for_logged_in_users_and_linked_for_those_invited(client: Client, governance):
     from das.models import StrategicArea
 
     imaging = StrategicArea.objects.get(code="imaging")
@@ -42,19 +33,19 @@ def test_board_meetings_are_for_logged_in_users_and_linked_for_those_invited(cli
         title="Bureau imagerie de printemps",
     )
 
-    assert "Bureau imagerie de printemps" not in _text(client.get("/areas/imaging/"))
+    assert "Bureau imagerie de printemps" not in page_text(client.get("/areas/imaging/"))
 
     member = UserFactory()
     PersonFactory(user=member, email=member.email)
     client.force_login(member)
-    text = _text(client.get("/areas/imaging/"))
+    text = page_text(client.get("/areas/imaging/"))
     assert "Bureau imagerie de printemps" in text and f"/meetings/{meeting.pk}/" not in text
 
     client.force_login(kotian.user)
-    assert f'href="/meetings/{meeting.pk}/"' in _text(client.get("/areas/imaging/"))
+    assert f'href="/meetings/{meeting.pk}/"' in page_text(client.get("/areas/imaging/"))
 
 
-def test_a_withdrawn_invitation_shows_the_board_meeting_without_a_link(client: Client, seeded):
+def test_a_withdrawn_invitation_shows_the_board_meeting_without_a_link(client: Client, governance):
     from das.models import StrategicArea
     from meetings.services import invitation_remove
 
@@ -70,11 +61,11 @@ def test_a_withdrawn_invitation_shows_the_board_meeting_without_a_link(client: C
         people=[guest],
     )
     client.force_login(guest.user)
-    assert f'href="/meetings/{meeting.pk}/"' in _text(client.get("/areas/imaging/"))
+    assert f'href="/meetings/{meeting.pk}/"' in page_text(client.get("/areas/imaging/"))
 
     invitation_remove(invitation=meeting.invitations.get(person=guest))
 
-    text = _text(client.get("/areas/imaging/"))
+    text = page_text(client.get("/areas/imaging/"))
     assert "Bureau imagerie automnal" in text and f'href="/meetings/{meeting.pk}/"' not in text
 
 
