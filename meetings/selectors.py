@@ -76,7 +76,8 @@ def selected_topics() -> QuerySet[Topic]:
 
 def area_meetings_section(*, request, area: StrategicArea, day: datetime.date) -> dict | None:
     """The DAS page's board meetings (settings.DAS_AREA_SECTIONS): logged-in visitors see dates
-    and titles; a link where the visitor may open the meeting (permissions.visible_meetings)."""
+    and titles (of a draft, only if they may open it); a link where the visitor may open the
+    meeting (permissions.visible_meetings)."""
     user = request.user
     if not user.is_authenticated:
         return None
@@ -86,6 +87,8 @@ def area_meetings_section(*, request, area: StrategicArea, day: datetime.date) -
     )
     rows = [*meetings.upcoming(now)[:5], *meetings.past(now)[:5]]
     openable = set(visible_meetings(user).filter(pk__in=[m.pk for m in rows]).values_list("pk", flat=True))
+    # A meeting still in preparation is announced to nobody yet: only those who may open it see it.
+    rows = [m for m in rows if m.status != Meeting.Status.DRAFT or m.pk in openable]
     return {
         "template": "meetings/_area_section.html",
         "upcoming": [(m, m.pk in openable) for m in rows if m.ends_at > now],

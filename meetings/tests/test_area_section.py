@@ -76,3 +76,22 @@ def test_meetings_never_imports_the_apps_after_it():
 
     offenders = [str(path) for path in sources if re.search(later, path.read_text(), re.MULTILINE)]
     assert offenders == []
+
+
+def test_a_board_meeting_in_preparation_is_listed_only_for_those_who_may_open_it(
+    client: Client, governance, outsider, staff
+):
+    from das.models import StrategicArea
+
+    make_meeting(
+        starts_at=timezone.now() + datetime.timedelta(days=10),
+        committee=Meeting.Committee.DAS_BOARD,
+        area=StrategicArea.objects.get(code="imaging"),
+        title="Bureau imagerie en préparation",
+        draft=True,
+    )
+
+    client.force_login(outsider)
+    assert "Bureau imagerie en préparation" not in page_text(client.get("/areas/imaging/"))
+    client.force_login(staff)
+    assert "Bureau imagerie en préparation" in page_text(client.get("/areas/imaging/"))
