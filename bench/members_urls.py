@@ -7,20 +7,21 @@ from django.urls import path
 
 from medicen_portal.urls import urlpatterns as portal_urlpatterns
 from members.forms import DirectoryFilterForm
-from members.selectors import IdsFirst, directory_cards, directory_departements, directory_organisations, membership_mix
+from members.selectors import IdsFirst, directory_areas, directory_cards, directory_facts, directory_organisations
 from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
     """Runs exactly the directory's queries (form's choices, count, page, the cards' DAS, mix); renders nothing."""
-    form = DirectoryFilterForm(request.GET or None, departements=directory_departements())
+    facts = directory_facts()
+    form = DirectoryFilterForm(request.GET or None, facts=facts)
     filters = form.filters()
-    mix = membership_mix()
+    mix = facts["mix"]
     paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), form.page_size())
     if not any(filters.values()):
         paginator.count = mix["listed"]
     page = paginator.get_page(request.GET.get("page"))
-    rows = directory_cards(page.object_list, area_names=dict(form.fields["das"].choices))
+    rows = directory_cards(page.object_list, area_names={pk: name for pk, _code, name in directory_areas(facts)})
     return HttpResponse(str(len(rows)), content_type="text/plain")
 
 

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 
 from das.models import Mandate, SeedRecord, StrategicArea
+from members.selectors import directory_changed
 
 
 class MandateFormSet(forms.BaseInlineFormSet):
@@ -47,6 +48,19 @@ class StrategicAreaAdmin(admin.ModelAdmin):
     list_display = ["code", "name_fr", "name_en", "position"]
     search_fields = ["code", "name_fr", "name_en"]
     inlines = [MandateInline]
+
+    # The member directory names the areas and filters by them (members.selectors.directory_facts).
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        directory_changed()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        directory_changed()
 
 
 @admin.register(Mandate)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from das.models import Mandate, SeedRecord, StrategicArea
 from members.models import Organisation, Person, organisation_name_key
+from members.selectors import directory_changed
 
 GOVERNANCE_FILE = Path(__file__).resolve().parent / "data" / "governance.toml"
 
@@ -141,6 +142,7 @@ def governance_load(*, path: Path = GOVERNANCE_FILE) -> dict[str, int]:
                     },
                     counter=mandates,
                 )
+        directory_changed()  # the member directory names the areas (members.selectors.directory_facts)
     return {"areas": areas[0], "people": people[0], "mandates": mandates[0]}
 
 

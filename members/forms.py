@@ -3,11 +3,12 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from members.departements import departement_label
 from members.models import MembershipApplication, Organisation, strategic_areas
-from members.selectors import probable_duplicates
+from members.selectors import directory_areas, probable_duplicates
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -19,7 +20,6 @@ class EmailAuthenticationForm(AuthenticationForm):
     }
 
 
-ILE_DE_FRANCE = ["75", "77", "78", "91", "92", "93", "94", "95"]
 PAGE_SIZES = (12, 24, 48, 96)
 
 
@@ -34,13 +34,15 @@ class DirectoryFilterForm(forms.Form):
         label=_("Per page"), required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=24
     )
 
-    def __init__(self, *args, departements: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, *args, facts: dict, **kwargs) -> None:
+        """`facts`: the directory's areas and départements (members.selectors.directory_facts, cached)."""
         super().__init__(*args, **kwargs)
-        # One query for both validating and rendering the choices.
-        self.fields["das"].choices = [("", _("All areas"))] + [(area.code, area.name) for area in strategic_areas()]
-        # The départements where listed members are (members.selectors.directory_departements), and
-        # the one asked for even if nobody is there any more, so the select shows what is filtered.
-        codes = list(ILE_DE_FRANCE if departements is None else departements)
+        self.fields["das"].choices = [("", _("All areas"))] + [
+            (code, name) for _pk, code, name in directory_areas(facts)
+        ]
+        # The départements where listed members are, and the one asked for even if nobody is
+        # there any more, so the select shows what is filtered.
+        codes = list(facts["departements"])
         asked = str(self.data.get("departement", "")).strip().upper()[:3]
         if asked and asked not in codes and (asked.isdigit() or asked in {"2A", "2B"}):
             codes.append(asked)
@@ -65,12 +67,18 @@ class DirectoryFilterForm(forms.Form):
             "departement": data["departement"],
         }
 
-    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
-        """(value, label, selected) of each select, built once here rather than in template loops."""
+    def options(self) -> dict[str, str]:
+        """The <option> elements of each select, built here: a template loop over the hundred
+        départements cost more than the rest of the form."""
         result = {}
         for name in ("das", "category", "departement", "per_page"):
             current = str(self.page_size()) if name == "per_page" else str(self[name].value() or "")
-            result[name] = [(str(value), label, str(value) == current) for value, label in self.fields[name].choices]
+            choices = self.fields[name].choices
+            result[name] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((value, " selected" if str(value) == current else "", label) for value, label in choices),
+            )
         return result
 
     def page_size(self) -> int:

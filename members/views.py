@@ -40,11 +40,11 @@ from members.permissions import (
 from members.privacy import personal_data_export
 from members.selectors import (
     IdsFirst,
+    directory_areas,
     directory_cards,
-    directory_departements,
+    directory_facts,
     directory_organisations,
     directory_page_key,
-    membership_mix,
 )
 
 
@@ -54,9 +54,10 @@ def directory(request: HttpRequest) -> HttpResponse:
     The list part (count, cards, pagination) is cached per filters, page and language until the
     directory changes (members.selectors.directory_changed) or MEMBERS_DIRECTORY_CACHE_SECONDS pass.
     """
-    form = DirectoryFilterForm(request.GET or None, departements=directory_departements())
+    facts = directory_facts()
+    form = DirectoryFilterForm(request.GET or None, facts=facts)
     filters, page_size, page_number = form.filters(), form.page_size(), form.page_number()
-    mix = membership_mix()
+    mix = facts["mix"]
 
     def results() -> str:
         paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), page_size)
@@ -64,7 +65,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
             paginator.count = mix["listed"]
         page = paginator.get_page(page_number)
-        directory_cards(page.object_list, area_names=dict(form.fields["das"].choices))
+        directory_cards(page.object_list, area_names={pk: name for pk, _code, name in directory_areas(facts)})
         context = {
             "page": page,
             "filtered": any(filters.values()),
@@ -73,7 +74,9 @@ def directory(request: HttpRequest) -> HttpResponse:
         }
         return render_to_string("members/_directory_results.html", context, request)
 
-    key = directory_page_key(filters=filters, page_size=page_size, page=page_number, language=get_language())
+    key = directory_page_key(
+        generation=facts["generation"], filters=filters, page_size=page_size, page=page_number, language=get_language()
+    )
     context = {
         "form": form,
         "options": form.options(),
