@@ -223,7 +223,7 @@ def test_the_departement_filter_offers_the_departements_where_listed_members_are
 
     assert '<option value="69">69 — Rhône</option>' in page
     assert "13 — Bouches-du-Rhône" in page and "974 — La Réunion" in page
-    assert "Haute-Garonne" not in page and '<option value="95">' not in page  # Val-d’Oise: nobody listed
+    assert "Haute-Garonne" not in page and '<option value="95">' not in page  # Val-d'Oise: nobody listed
     assert "Lyon Bio" in lyon and "Marseille Med" not in lyon
     assert '<option value="69" selected>' in lyon
 
@@ -381,3 +381,17 @@ def test_each_card_names_its_category_in_the_visitors_language(areas):
 
     assert "Hôpital ou centre clinique" in french and "PME" in french
     assert "Hospital or clinical centre" in english and "SME" in english
+
+
+def test_a_card_shows_its_areas_in_their_order_in_the_reader_s_language_and_a_short_summary(areas):
+    organisation = OrganisationFactory(name="Imagia SAS", description=" ".join(f"mot{n}" for n in range(40)))
+    organisation.das_interests.set([areas["techno-therapies"], areas["imaging"]])
+    OrganisationFactory(name="Nobody SAS").das_interests.clear()
+
+    french = Client().get("/members/").content.decode()
+    english = Client(headers={"accept-language": "en"}).get("/members/").content.decode()
+
+    badge = '<span class="badge text-bg-light border me-1">{}</span>'
+    assert badge.format("Imagerie") + badge.format("Technothérapies") in french
+    assert badge.format("Imaging") + badge.format("Techno-therapies") in english
+    assert " ".join(f"mot{n}" for n in range(30)) + " …</p>" in french and "mot30" not in french
