@@ -395,3 +395,21 @@ def test_a_card_shows_its_areas_in_their_order_in_the_reader_s_language_and_a_sh
     assert badge.format("Imagerie") + badge.format("Technothérapies") in french
     assert badge.format("Imaging") + badge.format("Techno-therapies") in english
     assert " ".join(f"mot{n}" for n in range(30)) + " …</p>" in french and "mot30" not in french
+
+
+def test_the_directory_groups_the_thousands_of_its_counts_as_a_french_reader_writes_them(areas):
+    Organisation.objects.bulk_create(
+        Organisation(
+            name=f"Membre {n:04}", slug=f"membre-{n:04}", category="sme", status="active", directory_opt_in=True
+        )
+        for n in range(1234)
+    )
+    Organisation.objects.filter(name="Membre 0000").update(directory_opt_in=False)
+
+    french = Client().get("/members/").content.decode()
+    english = Client(headers={"accept-language": "en"}).get("/members/", {"category": "sme"}).content.decode()
+
+    assert "1\u202f234 adhérents actifs au total." in french
+    assert "1\u202f233 d\u2019entre eux figurent dans cet annuaire" in french
+    assert "1\u202f233 organisations trouvées." in french
+    assert "1,233 organisations found among the 1,233 listed in the directory." in english
