@@ -292,7 +292,8 @@ def _seed_people(*, rng: random.Random, fake: Faker, organisations: list[SeededO
     civilities = [str(Person.Civility.MR), str(Person.Civility.MRS), str(Person.Civility.DR)]
     people = []
     for organisation in organisations:
-        domain = f"{organisation.slug[:40]}.example"
+        # A label may not end with a hyphen: "…-sante-.example" was refused by the contacts import.
+        domain = f"{organisation.slug[:40].strip('-')}.example"
         for index in range(rng.randrange(1, 4)):
             first, last = fake.first_name(), fake.last_name()
             people.append(

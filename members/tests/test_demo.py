@@ -3,11 +3,13 @@
 import random
 
 import pytest
+from django.core.validators import validate_email
 from django.db.models import Count, Q
 from faker import Faker
 
-from members.demo import seed_organisations
+from members.demo import SeededOrganisation, _seed_people, seed_organisations
 from members.models import MembershipYear, Organisation, Person
+from members.tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +54,21 @@ def test_the_same_seed_gives_the_same_members(areas, fee_grid):
 
     assert list(Organisation.objects.order_by("pk").values_list("name", "siren", "city", "member_since")) == first
     assert list(Person.objects.order_by("pk").values_list("first_name", "last_name", "email")) == people
+
+
+def test_seeded_contacts_have_addresses_the_contacts_import_accepts(db):
+    """A slug cut at 40 characters may end with a hyphen: the domain must not (RFC 1035)."""
+    organisation = OrganisationFactory(slug="laboratoire-de-recherche-en-imagerie-de-sante-paris", name="Labo")
+    seeded = SeededOrganisation(
+        pk=organisation.pk,
+        slug=organisation.slug,
+        category="research",
+        status="active",
+        member_since=None,
+        headcount=None,
+    )
+
+    _seed_people(rng=random.Random(1), fake=Faker("fr_FR"), organisations=[seeded])
+
+    for email in organisation.people.values_list("email", flat=True):
+        validate_email(email)
