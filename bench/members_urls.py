@@ -12,18 +12,16 @@ from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
-    """Runs exactly the directory's queries (its cached facts, the count, the page); renders nothing."""
+    """Runs exactly the directory's queries (form's choices, count, page, the cards' DAS, mix); renders nothing."""
     facts = directory_facts()
     form = DirectoryFilterForm(request.GET or None, facts=facts)
     filters = form.filters()
     mix = facts["mix"]
-    areas = directory_areas(facts)
-    organisations = directory_organisations(**filters, area_pks={code: pk for pk, code, _name in areas})
-    paginator = Paginator(IdsFirst(organisations, search=bool(filters.get("q"))), form.page_size())
+    paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), form.page_size())
     if not any(filters.values()):
         paginator.count = mix["listed"]
     page = paginator.get_page(request.GET.get("page"))
-    rows = directory_cards(page.object_list, area_names={pk: name for pk, _code, name in areas})
+    rows = directory_cards(page.object_list, area_names={pk: name for pk, _code, name in directory_areas(facts)})
     return HttpResponse(str(len(rows)), content_type="text/plain")
 
 

@@ -328,8 +328,7 @@ AXES_VERBOSE = False
 
 # Audit trail (django-auditlog) of changes to the records staff look after; see the admin.
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    # Not area_ids: the database derives it from the organisation's DAS (members migration 0012).
-    {"model": "members.Organisation", "exclude_fields": ["area_ids"]},
+    "members.Organisation",
     "members.Person",
     "members.MembershipYear",
     "members.FeeRate",

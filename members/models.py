@@ -226,10 +226,6 @@ class Organisation(models.Model):
     name_key = models.CharField(_("normalised name"), max_length=255, editable=False, default="", db_index=True)
     # Normalised name and city, for "contains" searches that ignore accents, case and punctuation.
     search_key = models.CharField(_("search key"), max_length=400, editable=False, default="")
-    # The ids of `das_interests`, ",2,5," (or ""), for the directory's filter and cards: a DAS and a
-    # département are then counted from one index (members migration 0012). Kept in step by the
-    # database itself, from triggers on the M2M table, whatever writes it; save() never writes it.
-    area_ids = models.CharField(_("strategic area ids"), max_length=200, editable=False, default="")
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -262,14 +258,6 @@ class Organisation(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"name", "city"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "name_key", "search_key"}
-        elif update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
-            # Every loaded column but area_ids, which the database keeps (the value in memory may be stale).
-            skipped = {"area_ids", *self.get_deferred_fields()}
-            kwargs["update_fields"] = [
-                field.attname
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.attname not in skipped
-            ]
         super().save(*args, **kwargs)
 
     @property

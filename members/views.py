@@ -60,14 +60,12 @@ def directory(request: HttpRequest) -> HttpResponse:
     mix = facts["mix"]
 
     def results() -> str:
-        areas = directory_areas(facts)
-        organisations = directory_organisations(**filters, area_pks={code: pk for pk, code, _name in areas})
-        paginator = Paginator(IdsFirst(organisations, search=bool(filters.get("q"))), page_size)
+        paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), page_size)
         if not any(filters.values()):
             # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
             paginator.count = mix["listed"]
         page = paginator.get_page(page_number)
-        directory_cards(page.object_list, area_names={pk: name for pk, _code, name in areas})
+        directory_cards(page.object_list, area_names={pk: name for pk, _code, name in directory_areas(facts)})
         context = {
             "page": page,
             "filtered": any(filters.values()),
