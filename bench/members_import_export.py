@@ -129,7 +129,9 @@ def prepare(size: int) -> None:
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE members_organisation RESTART IDENTITY CASCADE")
+        # The governance goes with the organisations (its people, their mandates): forget what the
+        # seed loaded, so seed_demo loads it again, as on a new database (das.services.governance_load).
+        cursor.execute("TRUNCATE members_organisation, das_seedrecord RESTART IDENTITY CASCADE")
     with contextlib.redirect_stdout(io.StringIO()):  # its logins are of no use here
         call_command("seed_demo", members=size, projects=0, verbosity=0)
 
