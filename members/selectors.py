@@ -8,7 +8,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Aggregate, CharField, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -91,14 +91,16 @@ def directory_organisations(
     if key:
         organisations = organisations.filter(search_key__contains=key)
     if das:
-        # A semi-join, not a join: one row per organisation, and the count is answered from
-        # the (area, organisation) index of the M2M table (members migration 0005).
-        # The area's id is looked up first (an InitPlan): knowing it, PostgreSQL hashes the fewer
-        # organisations of the other filters rather than the area's 36,000 pairs (the count of
-        # "imaging" in 92: 67 ms, 19 ms at 100,000 organisations, same load).
-        area = Organisation.das_interests.field.related_model.objects.filter(code=das).values("pk")[:1]
-        areas = Organisation.das_interests.through.objects.filter(strategicarea_id=Subquery(area))
-        organisations = organisations.filter(pk__in=areas.values("organisation_id"))
+        # EXISTS, one probe of the M2M table's (organisation, area) index per organisation the
+        # other filters leave, rather than IN, which hashed the area's 36,000 pairs: the count of
+        # "imaging" in 92 at 100,000 organisations, 8 to 13 ms against 11 to 19 (psql, 6 runs
+        # each), and no slower for the area alone or with a category. The area's id is looked up
+        # first (an InitPlan).
+        through = Organisation.das_interests.through
+        area = through.strategicarea.field.related_model.objects.filter(code=das).values("pk")[:1]
+        organisations = organisations.filter(
+            Exists(through.objects.filter(organisation_id=OuterRef("pk"), strategicarea_id=Subquery(area)))
+        )
     if category in Organisation.Category.values:
         organisations = organisations.filter(category=category)
     if departement:
