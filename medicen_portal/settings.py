@@ -309,6 +309,10 @@ CONTENT_SECURITY_POLICY = {
 # /accounts/two-factor/; with ADMIN_REQUIRE_2FA (on by default in production) the admin
 # refuses staff who have not verified one.
 ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", HTTPS)
+# The admin's sidebar (every model the user may see, on every admin page) is kept this long
+# per user, language and section of the admin (medicen_portal.security.PortalAdminSite): a
+# permission granted or withdrawn shows in the sidebar within it; pages check permissions anyway.
+ADMIN_NAV_SIDEBAR_SECONDS = env_int("ADMIN_NAV_SIDEBAR_SECONDS", 60, minimum=0)
 OTP_TOTP_ISSUER = "Medicen Portal"
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account from
