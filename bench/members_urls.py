@@ -12,7 +12,7 @@ from members.views import directory
 
 
 def bare_directory(request: HttpRequest) -> HttpResponse:
-    """Runs exactly the directory's queries (form's choices, count, page, the cards' DAS, mix); renders nothing."""
+    """Runs exactly the directory's queries (its cached facts, the count, the page with its DAS); renders nothing."""
     facts = directory_facts()
     form = DirectoryFilterForm(request.GET or None, facts=facts)
     filters = form.filters()

@@ -160,6 +160,12 @@ def _siren(rng: random.Random, taken: set[str]) -> str:
             return number
 
 
+def _host(slug: str, length: int) -> str:
+    """A host name from a slug cut at `length`: a label never ends with a hyphen ("…-sante-.example"
+    was refused by the contacts import)."""
+    return f"{slug[:length].strip('-')}.example"
+
+
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
 
@@ -264,7 +270,7 @@ def seed_organisations(*, rng: random.Random, fake: Faker, count: int) -> list[i
                 f"{rng.randrange(1, 200)} {fake.street_name()}",
                 f"{rng.choice(DEPARTEMENTS)}{rng.randrange(0, 1000):03d}",
                 city,
-                f"https://www.{slug[:50].strip('-')}.example",  # a label never ends with a hyphen
+                f"https://www.{_host(slug, 50)}",
                 status,
                 since,
                 rng.randrange(*HEADCOUNT_BANDS[category]) if category in HEADCOUNT_BANDS else None,
@@ -292,8 +298,7 @@ def _seed_people(*, rng: random.Random, fake: Faker, organisations: list[SeededO
     civilities = [str(Person.Civility.MR), str(Person.Civility.MRS), str(Person.Civility.DR)]
     people = []
     for organisation in organisations:
-        # A label may not end with a hyphen: "…-sante-.example" was refused by the contacts import.
-        domain = f"{organisation.slug[:40].strip('-')}.example"
+        domain = _host(organisation.slug, 40)
         for index in range(rng.randrange(1, 4)):
             first, last = fake.first_name(), fake.last_name()
             people.append(

@@ -13,7 +13,6 @@ from django.db.models.functions import Left
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from common.cache import cached, changed, generation
@@ -121,10 +120,10 @@ class _Joined(Aggregate):
         )
 
 
-def _area_ids_of(organisation) -> QuerySet:
+def _area_ids_of(organisation_id) -> QuerySet:
     through = Organisation.das_interests.through
     return (
-        through.objects.filter(organisation_id=organisation)
+        through.objects.filter(organisation_id=organisation_id)
         .values("organisation_id")
         .annotate(ids=_Joined("strategicarea_id"))
         .values("ids")
@@ -224,8 +223,8 @@ def directory_facts() -> dict:
     """What every page of the directory shows whatever its filters, read in one cache lookup:
     `mix` (active members by side of the "triple helix": industry, research and clinical, public
     bodies, others; and how many are listed), `departements` (the postcode prefixes where listed
-    members are, for the filter) and `areas` (id, code, French and English name of each strategic
-    area, in their order).
+    members are, for the filter) and `areas` (the strategic areas, in their order, with their
+    code and names only).
 
     Computed once per change of the directory (one aggregate, one scan of the listed members'
     postcode index, the five areas), kept at most MIX_CACHE_SECONDS; `generation` is the
@@ -252,16 +251,15 @@ def directory_facts() -> dict:
         return {
             "mix": mix,
             "departements": sorted({departement_of(prefix) for prefix in prefixes}),
-            "areas": list(strategic_areas().values_list("pk", "code", "name_fr", "name_en")),
+            "areas": list(strategic_areas().only("pk", "code", "name_fr", "name_en")),
         }
 
     return {**cached(f"{DIRECTORY}:{current}:facts", compute, seconds=MIX_CACHE_SECONDS), "generation": current}
 
 
 def directory_areas(facts: dict) -> list[tuple[int, str, str]]:
-    """(id, code, name in the current language) of each strategic area of `directory_facts`, as StrategicArea.name."""
-    english = (get_language() or "fr").startswith("en")
-    return [(pk, code, name_en if english else name_fr) for pk, code, name_fr, name_en in facts["areas"]]
+    """(id, code, name in the current language) of each strategic area of `directory_facts`."""
+    return [(area.pk, area.code, area.name) for area in facts["areas"]]
 
 
 def membership_mix() -> dict[str, int]:
