@@ -197,7 +197,7 @@ def test_a_seed_entry_loaded_before_the_record_existed_only_gets_its_empty_field
 
     vilgrain.refresh_from_db()
     assert vilgrain.feminine_title is True
-    assert vilgrain.position_fr == "Cheffe du service d'imagerie médicale"
+    assert vilgrain.position_fr == "Cheffe du service d\u2019imagerie médicale"
     assert vilgrain.affiliation == "Hôpital Beaujon"  # not empty: as staff left it
 
 
@@ -244,7 +244,7 @@ def test_the_seed_gives_french_titles_and_the_feminine_form():
     frija = Mandate.objects.get(person__last_name="Frija")
 
     with translation.override("fr"):
-        assert (vilgrain.title, vilgrain.position) == ("Vice-présidente", "Cheffe du service d'imagerie médicale")
+        assert (vilgrain.title, vilgrain.position) == ("Vice-présidente", "Cheffe du service d\u2019imagerie médicale")
         assert (frija.title, frija.position) == ("Vice-président", "Radiologue")
     with translation.override("en"):
         assert (vilgrain.title, vilgrain.position) == ("Vice-president", "Head of Medical Imaging Department")

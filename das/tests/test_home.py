@@ -15,7 +15,7 @@ def test_home_page_shows_the_governance_in_french_by_default(client: Client, gov
     assert "Président" in text
     assert "Prof. Valérie Vilgrain" in text
     assert "Hôpital Beaujon, AP-HP" in text
-    assert "Cheffe du service d&#x27;imagerie médicale" in text
+    assert "Cheffe du service d\u2019imagerie médicale" in text
     assert "Head of Medical Imaging Department" not in text
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 from members.models import Organisation
 from members.selectors import membership_mix
 from members.tests.factories import OrganisationFactory, PersonFactory, UserFactory
+from tests.support import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +414,24 @@ def test_the_directory_groups_the_thousands_of_its_counts_as_a_french_reader_wri
     assert "1\u202f233 d\u2019entre eux figurent dans cet annuaire" in french
     assert "1\u202f233 organisations trouvées." in french
     assert "1,233 organisations found among the 1,233 listed in the directory." in english
+
+
+def test_the_area_pages_and_the_admin_group_the_thousands_of_their_counts(areas, superuser):
+    members = Organisation.objects.bulk_create(
+        Organisation(name=f"Membre {n:04}", slug=f"membre-{n:04}", status="active", directory_opt_in=True)
+        for n in range(1234)
+    )
+    Organisation.das_interests.through.objects.bulk_create(
+        Organisation.das_interests.through(organisation=member, strategicarea=areas["imaging"]) for member in members
+    )
+    staff = Client()
+    staff.force_login(superuser)
+
+    area_page = page_text(Client().get("/areas/imaging/"))
+    area_list = page_text(Client().get("/areas/"))
+    changelist = page_text(staff.get("/admin/members/organisation/"))
+
+    # page_text makes every space, the narrow no-break one of "1 234" included, a plain one.
+    assert "1 234 adhérents de l\u2019annuaire s\u2019intéressent à ce domaine." in area_page
+    assert "1 234 adhérents intéressés" in area_list
+    assert "1 234 résultats" in changelist
