@@ -33,6 +33,12 @@ def departement_of(postcode: str) -> str:
     return postcode[:3] if postcode[:2] in ("97", "98") else postcode[:2]
 
 
+def is_departement_code(code: str) -> bool:
+    """Whether `code` is one that `departement_of` gives: then a postcode starts with it exactly
+    when it is the postcode's département ("97" and "9" are prefixes of several)."""
+    return len(code) == (3 if code[:2] in ("97", "98") else 2)
+
+
 def departement_label(code: str) -> str:
     name = DEPARTEMENTS.get(code)
     return f"{code} — {name}" if name else code

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,14 +37,7 @@ from members.permissions import (
     organisation_of,
 )
 from members.privacy import personal_data_export
-from members.selectors import (
-    IdsFirst,
-    directory_areas,
-    directory_cards,
-    directory_facts,
-    directory_organisations,
-    directory_page_key,
-)
+from members.selectors import directory_facts, directory_page, directory_page_key
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -60,12 +52,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     mix = facts["mix"]
 
     def results() -> str:
-        paginator = Paginator(IdsFirst(directory_organisations(**filters), search=bool(filters.get("q"))), page_size)
-        if not any(filters.values()):
-            # The unfiltered count is in the cached mix: no COUNT over the whole directory per visit.
-            paginator.count = mix["listed"]
-        page = paginator.get_page(page_number)
-        directory_cards(page.object_list, area_names={pk: name for pk, _code, name in directory_areas(facts)})
+        page = directory_page(facts, filters, page_size=page_size, page_number=page_number)
         context = {
             "page": page,
             "filtered": any(filters.values()),

@@ -435,3 +435,81 @@ def test_the_area_pages_and_the_admin_group_the_thousands_of_their_counts(areas,
     assert "1 234 adhérents de l\u2019annuaire s\u2019intéressent à ce domaine." in area_page
     assert "1 234 adhérents intéressés" in area_list
     assert "1 234 résultats" in changelist
+
+
+def test_a_filtered_page_is_counted_from_the_directory_counts_as_the_database_counts_it(areas):
+    import itertools
+
+    from members.selectors import directory_count, directory_facts, directory_organisations
+
+    places = ["75013", "92100", "92500", "97110", "97410", "20000", ""]
+    for n, (category, postcode) in enumerate(itertools.product(["startup", "sme", "hospital"], places)):
+        organisation = OrganisationFactory(category=category, postcode=postcode, city="Ville" if postcode else "")
+        organisation.das_interests.set(list(areas.values())[n % 3 : n % 3 + n % 4])
+    OrganisationFactory(category="sme", postcode="92100", directory_opt_in=False).das_interests.set([areas["imaging"]])
+    OrganisationFactory(category="sme", postcode="92100", status=Organisation.Status.RESIGNED)
+    facts = directory_facts()
+
+    told = 0
+    for das, category, departement in itertools.product(
+        ["", *areas], ["", "startup", "sme", "large"], ["", "75", "92", "971", "974", "20", "2A", "97", "9", "921"]
+    ):
+        filters = {"q": "", "das": das, "category": category, "departement": departement}
+        count = directory_count(facts, filters)
+        if departement in {"97", "9", "921"}:  # not a whole département: left to the database
+            assert count is None
+            continue
+        assert count == directory_organisations(**filters).count(), filters
+        told += bool(count)
+    assert told > 40
+    assert directory_count(facts, {"q": "ville", "das": "", "category": "", "departement": ""}) is None
+
+
+def test_a_filtered_page_runs_only_its_own_query_and_its_count_follows_a_change(
+    areas, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from members.selectors import directory_changed
+
+    settings.MEMBERS_DIRECTORY_CACHE_SECONDS = 0  # every page computed
+    make(5, areas, postcode="92100")
+    filters = {"das": "imaging", "departement": "92", "category": "startup"}
+    assert "5 organisations trouvées" in Client().get("/members/", filters).content.decode()
+
+    with django_assert_num_queries(1):  # the page; its count comes from the directory's counts
+        again = Client().get("/members/", {**filters, "per_page": 12}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        Organisation.objects.filter(postcode="92100").first().das_interests.clear()
+        directory_changed()
+    after = Client().get("/members/", filters).content.decode()
+
+    assert "5 organisations trouvées" in again
+    assert "4 organisations trouvées" in after and after.count("member-card") == 4
+
+
+def test_a_card_escapes_what_the_member_wrote(areas):
+    OrganisationFactory(
+        name="Bio & <b>Co</b>", city="Saint-Denis <i>", description='Nous "soignons" <script>alert(1)</script>'
+    ).das_interests.set([areas["imaging"]])
+
+    page = Client().get("/members/").content.decode()
+
+    assert "Bio &amp; &lt;b&gt;Co&lt;/b&gt;" in page and "<b>Co" not in page
+    assert "Saint-Denis &lt;i&gt; (75)" in page
+    assert "Nous &quot;soignons&quot; &lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+
+
+def test_the_directory_s_shared_queryset_is_never_evaluated_and_new_members_show(
+    areas, settings, django_capture_on_commit_callbacks
+):
+    from members.selectors import _listed_for_cards, directory_changed
+
+    settings.MEMBERS_DIRECTORY_CACHE_SECONDS = 0  # every page computed
+    make(3, areas)
+    for params in ({}, {"das": "imaging"}, {"q": "organisation"}, {"departement": "7"}, {"page": 2, "per_page": 12}):
+        assert Client().get("/members/", params).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        OrganisationFactory(name="Zeta Newcomer").das_interests.set([areas["imaging"]])
+        directory_changed()  # as every write path does
+
+    assert _listed_for_cards()._result_cache is None
+    assert "Zeta Newcomer" in Client().get("/members/", {"das": "imaging"}).content.decode()
