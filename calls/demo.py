@@ -89,7 +89,7 @@ def seed_calls_demo(*, now: datetime.datetime | None = None) -> list[Call]:
             internal_deadline=internal,
             funder_deadline=internal + datetime.timedelta(days=21),
             max_aid_rate=rate,
-            documents_required="Annexe technique\nAnnexe financière\nLettres d'engagement des partenaires",
+            documents_required="Annexe technique\nAnnexe financière\nLettres d\u2019engagement des partenaires",
             is_published=True,
         )
         call.areas.set([areas[code] for code in codes if code in areas])

@@ -32,7 +32,7 @@ ANNOUNCED_TOPICS = [
 ]
 OTHER_TOPICS = [
     (
-        "Lecture des images médicales assistée par l'IA en pratique courante",
+        "Lecture des images médicales assistée par l\u2019IA en pratique courante",
         "Validation clinique, intégration au PACS et responsabilité du radiologue.",
         ["imaging", "digital-health"],
     ),
@@ -89,7 +89,7 @@ def seed_meetings_demo(*, rng: random.Random, fake: Faker) -> None:
     # The committee that followed the announcement.
     start = datetime.datetime(2019, 12, 12, 14, 0, tzinfo=PARIS)
     past = services.meeting_create(
-        title="Comité des KOL — sélection des thématiques d'innovation",
+        title="Comité des KOL — sélection des thématiques d\u2019innovation",
         committee=Meeting.Committee.KOL_COMMITTEE,
         starts_at=start,
         ends_at=start + datetime.timedelta(hours=2),
@@ -136,7 +136,7 @@ def seed_meetings_demo(*, rng: random.Random, fake: Faker) -> None:
     coming_start = datetime.datetime(day.year, day.month, day.day, 14, 0, tzinfo=PARIS)
     # Prepared first (agenda and topics), then its invitations sent, as staff do it.
     coming = services.meeting_create(
-        title="Comité des KOL — point d'étape des thématiques",
+        title="Comité des KOL — point d\u2019étape des thématiques",
         committee=Meeting.Committee.KOL_COMMITTEE,
         starts_at=coming_start,
         ends_at=coming_start + datetime.timedelta(hours=2),

@@ -80,8 +80,8 @@ RESEARCH = [
     "Institut Pasteur — unité {w}",
 ]
 HOSPITALS = ["Hôpital {s} (AP-HP)", "Centre hospitalier de {c}", "GHU {s}", "Institut {s}", "Clinique {s}"]
-UNIVERSITIES = ["Université {c}", "Université Paris {n}", "École d'ingénieurs de {c}"]
-AUTHORITIES = ["Ville de {c}", "Communauté d'agglomération de {c}", "Département {n}"]
+UNIVERSITIES = ["Université {c}", "Université Paris {n}", "École d\u2019ingénieurs de {c}"]
+AUTHORITIES = ["Ville de {c}", "Communauté d\u2019agglomération de {c}", "Département {n}"]
 INVESTORS = ["{w} Capital", "{w} Ventures", "{w} Partners"]
 OTHERS = ["Fondation {w}", "Association {w} Santé", "Collectif {w}"]
 SAINTS = ["Saint-Louis", "Saint-Antoine", "Pitié-Salpêtrière", "Necker", "Cochin", "Bichat", "Beaujon", "Henri-Mondor"]
@@ -100,11 +100,11 @@ ACTIVITIES = {
         "héberge une plateforme dédiée à {topic}",
     ],
     "hospital": ["mène des essais cliniques en {topic}", "est un centre de référence pour {topic}"],
-    "other": ["soutient l'innovation en {topic}", "finance et accompagne des entreprises en {topic}"],
+    "other": ["soutient l\u2019innovation en {topic}", "finance et accompagne des entreprises en {topic}"],
 }
 THINGS = [
     "des tests de diagnostic in vitro",
-    "des logiciels d'IA pour l'imagerie médicale",
+    "des logiciels d\u2019IA pour l\u2019imagerie médicale",
     "des dispositifs médicaux implantables",
     "des thérapies cellulaires et géniques",
     "des solutions de télésurveillance",
@@ -123,7 +123,7 @@ TOPICS = [
     "médecine régénérative",
 ]
 RESIGNATION_REASONS = [
-    "Rachat de l'entreprise",
+    "Rachat de l\u2019entreprise",
     "Restrictions budgétaires",
     "Activité recentrée hors santé",
     "Départ de la région",

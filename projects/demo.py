@@ -36,8 +36,8 @@ TOPICS = [
     "Diagnostic rapide du sepsis au lit du patient",
     "Tri des scanners thoraciques par intelligence artificielle",
     "Implants de cartilage bio-imprimés",
-    "Production de CAR-T à l'hôpital",
-    "Télésurveillance de l'insuffisance cardiaque",
+    "Production de CAR-T à l\u2019hôpital",
+    "Télésurveillance de l\u2019insuffisance cardiaque",
     "Exosquelette pour la rééducation après un AVC",
     "Biopsie liquide pour le dépistage précoce du cancer du poumon",
     "Assistance robotisée au bloc opératoire",
@@ -82,7 +82,7 @@ REVIEWED |= {S.FUNDED, S.COMPLETED}
 FUNDERS = [Funder.BPIFRANCE, Funder.REGION_IDF, Funder.ANR, Funder.FUI, Funder.FRANCE_2030, Funder.HORIZON_EUROPE]
 FUNDERS += [Funder.EIC, Funder.IHI, Funder.EUROSTARS]
 PROGRAMMES = {
-    Funder.BPIFRANCE: ["i-Nov", "Aide pour projet d'innovation", "i-Démo"],
+    Funder.BPIFRANCE: ["i-Nov", "Aide pour projet d\u2019innovation", "i-Démo"],
     Funder.REGION_IDF: ["Innov'up", "PM'up", "PIA régionalisé"],
     Funder.ANR: ["PRCE", "PRC"],
     Funder.FUI: ["FUI AAP 25", "FUI AAP 23"],
@@ -174,7 +174,7 @@ def seed_projects(*, rng: random.Random, count: int, organisation_ids: list[int]
                 Partner(
                     project_id=project.pk,
                     organisation_id=organisation["pk"] if organisation else None,
-                    name="" if organisation else "Laboratoire d'essais " + rng.choice(PRODUCT_WORDS),
+                    name="" if organisation else "Laboratoire d\u2019essais " + rng.choice(PRODUCT_WORDS),
                     category="" if organisation else Organisation.Category.OTHER,
                     role=role,
                     budget_share=Decimal(share),
