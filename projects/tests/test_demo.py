@@ -54,3 +54,16 @@ def test_no_demo_proposal_asks_more_aid_than_its_consortium_may_get(settings):
         for project in Project.objects.exclude(status=Project.Status.DRAFT)
     }
     assert {acronym: found for acronym, found in problems.items() if found} == {}
+
+
+def test_the_demo_staff_login_is_nobody_s_contact_even_when_a_member_has_a_camille_martin(settings):
+    from members.models import Person, User
+    from members.tests.factories import OrganisationFactory, PersonFactory
+
+    settings.DEMO_PASSWORD = "demo-password-123"
+    namesake = PersonFactory(first_name="Camille", last_name="Martin", organisation=OrganisationFactory(category="sme"))
+    call_command("seed_demo", members=20, projects=10, seed=3, stdout=io.StringIO())
+
+    staff = User.objects.get(email="staff@medicen.example")
+    assert staff.person.organisation is None and staff.person.affiliation == "Medicen"
+    assert Person.objects.get(pk=namesake.pk).user is None

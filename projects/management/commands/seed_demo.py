@@ -66,9 +66,12 @@ class Command(BaseCommand):
 
     def _logins(self) -> None:
         password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+        # The cluster's own staff, no member's contact: at 100,000 members a seeded contact is
+        # also named Camille Martin, and the staff login took over that member's contact.
         staff_person, _ = Person.objects.get_or_create(
             first_name="Camille",
             last_name="Martin",
+            organisation=None,
             defaults={"position": "Chargée de mission", "affiliation": "Medicen"},
         )
         contact_person = (
