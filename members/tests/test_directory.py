@@ -448,6 +448,7 @@ def test_a_filtered_page_is_counted_from_the_directory_counts_as_the_database_co
         organisation.das_interests.set(list(areas.values())[n % 3 : n % 3 + n % 4])
     OrganisationFactory(category="sme", postcode="92100", directory_opt_in=False).das_interests.set([areas["imaging"]])
     OrganisationFactory(category="sme", postcode="92100", status=Organisation.Status.RESIGNED)
+    OrganisationFactory(category="former-category", postcode="92100")  # a value no longer among the choices
     facts = directory_facts()
 
     told = 0
