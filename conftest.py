@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SmtpSink, database_url_for_subprocess
+from tests.support import SmtpSink, database_url_for_subprocess, free_port_for_tests
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -30,6 +30,17 @@ def _cache_of_its_own(settings) -> None:
     # Each test sees an empty cache without flushing a Redis database the broker may share.
     settings.CACHES = {
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
+    }
+
+
+@pytest.fixture
+def cache_down(settings) -> None:
+    """The cache (Redis) unreachable: a port nothing listens on."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.redis_cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port_for_tests()}/0",
+        }
     }
 
 

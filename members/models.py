@@ -14,6 +14,8 @@ from django.utils.translation import pgettext_lazy
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 
+from members.departements import departement_of
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -262,7 +264,8 @@ class Organisation(models.Model):
 
     @property
     def departement(self) -> str:
-        return self.postcode[:2]
+        """The département's code: "75", or "971" overseas (`members.departements.departement_of`)."""
+        return departement_of(self.postcode)
 
     @property
     def is_company(self) -> bool:

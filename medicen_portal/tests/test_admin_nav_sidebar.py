@@ -2,7 +2,6 @@
 building and rendering it were a third of the CPU of a changelist page."""
 
 import re
-import socket
 
 import pytest
 from django.contrib import admin
@@ -75,13 +74,7 @@ def test_each_user_sees_the_sidebar_of_their_own_permissions(superuser):
     assert "/admin/das/strategicarea/" not in mine and "/admin/outbox/" not in mine
 
 
-def test_admin_pages_keep_their_sidebar_while_the_cache_is_unreachable(superuser, settings):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.CACHES = {
-        "default": {"BACKEND": "common.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
-    }
+def test_admin_pages_keep_their_sidebar_while_the_cache_is_unreachable(superuser, cache_down):
     client = Client()
     client.force_login(superuser)
 

@@ -514,3 +514,12 @@ def test_the_directory_s_shared_queryset_is_never_evaluated_and_new_members_show
 
     assert _listed_for_cards()._result_cache is None
     assert "Zeta Newcomer" in Client().get("/members/", {"das": "imaging"}).content.decode()
+
+
+def test_a_card_and_the_organisation_s_page_name_an_overseas_departement_by_its_three_digits(areas):
+    organisation = OrganisationFactory(name="Caraïbes Santé", city="Pointe-à-Pitre", postcode="97110")
+
+    listed = Client().get("/members/").content.decode()
+    page = Client().get(f"/members/{organisation.slug}/").content.decode()
+
+    assert "Pointe-à-Pitre (971)" in listed and "Pointe-à-Pitre (971)" in page
